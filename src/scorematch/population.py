@@ -1,0 +1,171 @@
+"""Population score-matching loss and its gradient for the over-parameterized student.
+
+Everything here works in the scaled frame of one noise level t (PAPER.md, Sections 3+):
+the parameters are the scaled vectors mu_{i,t} and the data law is N(mu*_t, I_d).  Use
+:func:`scale_to_noise` to pass from unscaled vectors to that frame.
+
+With c_i = mu_i - mu* and z = x - mu* ~ N(0, I_d),
+
+    L = E || g(z) ||^2,   g(z) = sum_i w_i(z) c_i,   w_i = softmax_i(z . c_i - |c_i|^2 / 2),
+    grad_{mu_i} L = 2 E[ w_i g + w_i ((c_i - g) . g) (z - c_i) ].
+
+The weights depend on z only through its projection on span{c_i}, and the component of z
+orthogonal to the span is independent of it with mean zero, so both expectations are
+exactly k-dimensional (k = rank{c_i}); :func:`population_loss_and_gradient` evaluates them
+with the deterministic rule of :mod:`scorematch.quadrature`.
+"""
+
+import numpy as np
+
+from scorematch.quadrature import LineRule, crossings_kept, gauss_hermite_standard, line_nodes
+
+# Largest number of (run, point, component) entries handled in one array operation;
+# bounds memory at a few hundred MB while keeping numpy's per-call overhead small.
+_CHUNK_ENTRIES = 400_000
+
+
+def scale_to_noise(vectors, *, noise_scale):
+    """Vectors of any shape scaled by exp(-t): the frame of noise level t."""
+    return np.exp(-noise_scale) * np.asarray(vectors, dtype=np.float64)
+
+
+def softmax_weights(points, coords):
+    """Softmax weights w_i at each point, in log-sum-exp form.
+
+    points: (R, P, k); coords: (R, n, k).  Returns (R, n, P): components on the middle
+    axis so that the reductions over them run along contiguous memory.
+    """
+    logits = coords @ np.swapaxes(points, -1, -2) - 0.5 * (coords**2).sum(-1)[..., None]
+    logits -= logits.max(axis=1, keepdims=True)
+    weights = np.exp(logits)
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def loss_and_gradient_on_points(coords, points, weights):
+    """Loss and gradient as weighted sums over integration points.
+
+    coords: (R, n, k) parameters relative to mu* in some orthonormal frame.
+    points: (R, P, k) points z in that frame; weights: (R, P) (sum to ~1).
+    Works for any frame: the reduced k-dimensional one or the full d-dimensional one
+    (Monte Carlo samples with weights 1 / P).
+    Returns loss (R,) and gradient (R, n, k) in the same frame.
+    """
+    w = softmax_weights(points, coords)
+    g = np.swapaxes(coords, -1, -2) @ w
+    g_sq = (g**2).sum(axis=1)
+    loss = (weights * g_sq).sum(-1)
+    # (c_i - g) . g for every component i and point
+    curvature = coords @ g - g_sq[:, None, :]
+    weighted_w = weights[:, None, :] * w
+    weighted_term = weighted_w * curvature
+    grad = (
+        weighted_w @ np.swapaxes(g, -1, -2)
+        + weighted_term @ points
+        - weighted_term.sum(-1)[..., None] * coords
+    )
+    return loss, 2.0 * grad
+
+
+def span_basis(relative):
+    """Orthonormal basis of span{c_i}, leading singular direction first.
+
+    relative: (R, n, d).  Returns (R, k, d) with k the largest numerical rank in the batch
+    (numpy's matrix_rank tolerance), at least 1.  Rows beyond a run's own rank are
+    directions the integrand does not depend on.
+    """
+    _, singular, vt = np.linalg.svd(relative, full_matrices=False)
+    tol = singular.max(axis=-1, keepdims=True) * max(relative.shape[-2:]) * np.finfo(float).eps
+    rank = max(1, int((singular > tol).sum(axis=-1).max()))
+    return vt[:, :rank, :]
+
+
+def hermite_grid(n_nodes, *, dims):
+    """Tensor Gauss-Hermite rule for N(0, I_dims): nodes (n_nodes**dims, dims), weights.
+
+    dims = 0 gives the single empty node with weight 1.
+    """
+    nodes_1d, weights_1d = gauss_hermite_standard(n_nodes)
+    nodes = np.stack(np.meshgrid(*[nodes_1d] * dims, indexing="ij"), -1).reshape(-1, dims) if dims else np.zeros((1, 0))
+    weights = np.ones(len(nodes))
+    for axis_weights in np.meshgrid(*[weights_1d] * dims, indexing="ij"):
+        weights = weights * axis_weights.ravel()
+    return nodes, weights
+
+
+def quadrature_points(coords, *, rule):
+    """Integration points and weights for E_{y ~ N(0, I_k)}[F(y)] adapted to coords.
+
+    coords: (R, n, k).  Returns points (R, P, k) and weights (R, P): the adaptive line
+    rule on axis 0 for every node of a tensor Gauss-Hermite rule on axes 1..k-1.
+    """
+    runs, n, k = coords.shape
+    half_sq = 0.5 * (coords**2).sum(-1)
+    outer, outer_w = hermite_grid(rule.hermite_nodes, dims=k - 1)
+    slices = len(outer)
+    intercepts = np.einsum("sk,rnk->rsn", outer, coords[..., 1:]) - half_sq[:, None, :]
+    slopes = np.broadcast_to(coords[:, None, :, 0], intercepts.shape)
+    nodes, weights = line_nodes(
+        intercepts.reshape(runs * slices, n), slopes.reshape(runs * slices, n), rule=rule
+    )
+    per_slice = nodes.shape[1]
+    points = np.concatenate(
+        [
+            nodes.reshape(runs, slices, per_slice, 1),
+            np.broadcast_to(outer[None, :, None, :], (runs, slices, per_slice, k - 1)),
+        ],
+        axis=-1,
+    ).reshape(runs, slices * per_slice, k)
+    weights = (weights.reshape(runs, slices, per_slice) * outer_w[None, :, None]).reshape(runs, -1)
+    return points, weights
+
+
+def _reduced_loss_and_gradient(relative, *, rule):
+    basis = span_basis(relative)
+    coords = np.einsum("rnd,rkd->rnk", relative, basis)
+    points, weights = quadrature_points(coords, rule=rule)
+    loss, grad_reduced = loss_and_gradient_on_points(coords, points, weights)
+    return loss, np.einsum("rnk,rkd->rnd", grad_reduced, basis)
+
+
+def population_loss_and_gradient(mu, mu_star, *, rule=LineRule()):
+    """Population-exact loss L and gradient dL/dmu for a batch of independent runs.
+
+    mu: (R, n, d) student vectors (scaled frame); mu_star: (d,) or (R, d).
+    rule: the integration rule (see :class:`scorematch.quadrature.LineRule`).
+    Returns loss (R,) and gradient (R, n, d), float64.
+    """
+    mu = np.asarray(mu, dtype=np.float64)
+    relative = mu - np.broadcast_to(np.asarray(mu_star, dtype=np.float64), mu.shape[:1] + mu.shape[2:])[:, None, :]
+    runs, n, d = relative.shape
+    points_per_run = _points_per_run(n, min(n, d), rule)
+    chunk = max(1, _CHUNK_ENTRIES // (points_per_run * n))
+    parts = [
+        _reduced_loss_and_gradient(relative[start : start + chunk], rule=rule)
+        for start in range(0, runs, chunk)
+    ]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+
+def population_loss(mu, mu_star, *, rule=LineRule()):
+    """Population-exact loss L (R,) for mu (R, n, d) and mu_star (d,) or (R, d)."""
+    return population_loss_and_gradient(mu, mu_star, rule=rule)[0]
+
+
+def _points_per_run(n, k, rule):
+    """Upper bound on the integration points per run (for chunking)."""
+    crossings = crossings_kept(n, rule=rule)
+    edges = int(np.ceil(2 * rule.half_width / rule.base_panel_width)) + 1
+    edges += crossings * (2 * len(rule.grading) + 1)
+    return (edges - 1) * rule.legendre_nodes * rule.hermite_nodes ** (k - 1)
+
+
+def minibatch_loss_and_gradient(mu, mu_star, *, samples):
+    """Monte Carlo estimate of loss and gradient from standard-normal samples.
+
+    mu: (R, n, d); mu_star: (d,) or (R, d); samples: (R, B, d) draws of z = x - mu*.
+    Returns loss (R,) and gradient (R, n, d): the minibatch protocol of the paper.
+    """
+    mu = np.asarray(mu, dtype=np.float64)
+    relative = mu - np.broadcast_to(np.asarray(mu_star, dtype=np.float64), mu.shape[:1] + mu.shape[2:])[:, None, :]
+    weights = np.full(samples.shape[:2], 1.0 / samples.shape[1])
+    return loss_and_gradient_on_points(relative, samples, weights)

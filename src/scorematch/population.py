@@ -119,12 +119,16 @@ def quadrature_points(coords, *, rule):
     return points, weights
 
 
-def _reduced_loss_and_gradient(relative, *, rule):
-    basis = span_basis(relative)
-    coords = np.einsum("rnd,rkd->rnk", relative, basis)
+def _reduced_loss_and_gradient(coords, *, rule):
     points, weights = quadrature_points(coords, rule=rule)
-    loss, grad_reduced = loss_and_gradient_on_points(coords, points, weights)
-    return loss, np.einsum("rnk,rkd->rnd", grad_reduced, basis)
+    return loss_and_gradient_on_points(coords, points, weights)
+
+
+def relative_to_target(mu, mu_star):
+    """c_i = mu_i - mu*: (R, n, d) from mu (R, n, d) and mu_star (d,) or (R, d)."""
+    mu = np.asarray(mu, dtype=np.float64)
+    mu_star = np.broadcast_to(np.asarray(mu_star, dtype=np.float64), (mu.shape[0], mu.shape[2]))
+    return mu - mu_star[:, None, :]
 
 
 def population_loss_and_gradient(mu, mu_star, *, rule=LineRule()):
@@ -134,16 +138,17 @@ def population_loss_and_gradient(mu, mu_star, *, rule=LineRule()):
     rule: the integration rule (see :class:`scorematch.quadrature.LineRule`).
     Returns loss (R,) and gradient (R, n, d), float64.
     """
-    mu = np.asarray(mu, dtype=np.float64)
-    relative = mu - np.broadcast_to(np.asarray(mu_star, dtype=np.float64), mu.shape[:1] + mu.shape[2:])[:, None, :]
-    runs, n, d = relative.shape
-    points_per_run = _points_per_run(n, min(n, d), rule)
-    chunk = max(1, _CHUNK_ENTRIES // (points_per_run * n))
+    relative = relative_to_target(mu, mu_star)
+    basis = span_basis(relative)
+    coords = np.einsum("rnd,rkd->rnk", relative, basis)
+    runs, n, k = coords.shape
+    chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(n, k, rule) * n))
     parts = [
-        _reduced_loss_and_gradient(relative[start : start + chunk], rule=rule)
+        _reduced_loss_and_gradient(coords[start : start + chunk], rule=rule)
         for start in range(0, runs, chunk)
     ]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    grad_reduced = np.concatenate([p[1] for p in parts])
+    return np.concatenate([p[0] for p in parts]), np.einsum("rnk,rkd->rnd", grad_reduced, basis)
 
 
 def population_loss(mu, mu_star, *, rule=LineRule()):
@@ -165,7 +170,6 @@ def minibatch_loss_and_gradient(mu, mu_star, *, samples):
     mu: (R, n, d); mu_star: (d,) or (R, d); samples: (R, B, d) draws of z = x - mu*.
     Returns loss (R,) and gradient (R, n, d): the minibatch protocol of the paper.
     """
-    mu = np.asarray(mu, dtype=np.float64)
-    relative = mu - np.broadcast_to(np.asarray(mu_star, dtype=np.float64), mu.shape[:1] + mu.shape[2:])[:, None, :]
+    relative = relative_to_target(mu, mu_star)
     weights = np.full(samples.shape[:2], 1.0 / samples.shape[1])
     return loss_and_gradient_on_points(relative, samples, weights)

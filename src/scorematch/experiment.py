@@ -1,0 +1,95 @@
+"""From a resolved run specification (a config case) to recorded GD trajectories.
+
+A run specification is a plain dict, validated against ``workflow/schemas/config.schema.yaml``:
+
+    dim, n_components       problem size d and number of student vectors n
+    noise_scale             t; vectors below are unscaled and enter as exp(-t) * vector
+    target_norm             mu* = target_norm * e1 (rotation invariance: the direction is free)
+    init                    {kind: gaussian, mean_norm, sigma}: mu_i ~ N(mean_norm e1, sigma^2 I)
+                            {kind: explicit, vectors}: the n vectors, row by row
+    eta, n_steps, n_records fixed step size, iterations, log-spaced recording points
+    runs                    independent runs (seeds), advanced as one batch
+    mode, batch_size        "exact" (population gradient) or "minibatch" (fresh samples)
+    converge_tol, diverge_radius   outcome thresholds (in the scaled frame)
+    hermite_nodes           outer Gauss-Hermite nodes of the integration rule (k > 1)
+"""
+
+import numpy as np
+
+from scorematch.dynamics import (
+    classify_outcomes,
+    exact_gradient,
+    gradient_descent,
+    log_spaced_steps,
+    minibatch_gradient,
+)
+from scorematch.population import scale_to_noise
+from scorematch.quadrature import LineRule
+from scorematch.seeding import STREAM_INIT, STREAM_SAMPLING, run_generators
+
+
+def target_vector(spec):
+    """mu*_t = exp(-t) * target_norm * e1: (d,)."""
+    target = np.zeros(spec["dim"])
+    target[0] = spec["target_norm"]
+    return scale_to_noise(target, noise_scale=spec["noise_scale"])
+
+
+def initial_parameters(spec, generators):
+    """Scaled initial vectors (R, n, d), one generator per run."""
+    n, d = spec["n_components"], spec["dim"]
+    init = spec["init"]
+    if init["kind"] == "explicit":
+        vectors = np.asarray(init["vectors"], dtype=np.float64)
+        unscaled = np.broadcast_to(vectors, (len(generators), n, d))
+    else:
+        mean = np.zeros(d)
+        mean[0] = init["mean_norm"]
+        unscaled = np.stack([mean + init["sigma"] * rng.standard_normal((n, d)) for rng in generators])
+    return scale_to_noise(unscaled, noise_scale=spec["noise_scale"])
+
+
+def integration_rule(spec):
+    """The quadrature rule a spec asks for."""
+    return LineRule(hermite_nodes=spec["hermite_nodes"])
+
+
+def run_specification(spec, *, root_seed, name, on_record=None):
+    """Run one case: initialise every run, descend, record and classify.
+
+    name: the experiment/case name that, with root_seed, keys every run's streams.
+    Returns a dict of arrays: tau (T,), loss (R, T), distance (R, T, n), norm (R, T, n),
+    initial (R, n, d), final (R, n, d), target (d,), n_converged (R,), outcome (R,).
+    """
+    runs = spec["runs"]
+    mu_star = target_vector(spec)
+    initial = initial_parameters(spec, run_generators(root_seed, name, n_runs=runs, stream=STREAM_INIT))
+    rule = integration_rule(spec)
+    if spec["mode"] == "minibatch":
+        generators = run_generators(root_seed, name, n_runs=runs, stream=STREAM_SAMPLING)
+        step_gradient = minibatch_gradient(mu_star, batch_size=spec["batch_size"], generators=generators)
+    else:
+        step_gradient = exact_gradient(mu_star, rule=rule)
+    trajectory = gradient_descent(
+        initial,
+        mu_star,
+        eta=spec["eta"],
+        record_at=log_spaced_steps(spec["n_steps"], n_records=spec["n_records"]),
+        step_gradient=step_gradient,
+        rule=rule,
+        on_record=on_record,
+    )
+    n_converged, outcome = classify_outcomes(
+        trajectory.distance, converge_tol=spec["converge_tol"], diverge_radius=spec["diverge_radius"]
+    )
+    return {
+        "tau": trajectory.tau,
+        "loss": trajectory.loss,
+        "distance": trajectory.distance,
+        "norm": trajectory.norm,
+        "initial": initial,
+        "final": trajectory.final,
+        "target": mu_star,
+        "n_converged": n_converged,
+        "outcome": outcome,
+    }

@@ -17,7 +17,13 @@ with the deterministic rule of :mod:`scorematch.quadrature`.
 
 import numpy as np
 
-from scorematch.quadrature import LineRule, crossings_kept, gauss_hermite_standard, line_nodes
+from scorematch.quadrature import (
+    LineRule,
+    crossings_kept,
+    gauss_hermite_standard,
+    line_nodes,
+    outer_node_count,
+)
 
 # Largest number of (run, point, component) entries handled in one array operation;
 # bounds memory at a few hundred MB while keeping numpy's per-call overhead small.
@@ -92,7 +98,7 @@ def hermite_grid(n_nodes, *, dims):
     return nodes, weights
 
 
-def quadrature_points(coords, *, rule):
+def quadrature_points(coords, *, rule, outer_nodes):
     """Integration points and weights for E_{y ~ N(0, I_k)}[F(y)] adapted to coords.
 
     coords: (R, n, k).  Returns points (R, P, k) and weights (R, P): the adaptive line
@@ -100,7 +106,7 @@ def quadrature_points(coords, *, rule):
     """
     runs, n, k = coords.shape
     half_sq = 0.5 * (coords**2).sum(-1)
-    outer, outer_w = hermite_grid(rule.hermite_nodes, dims=k - 1)
+    outer, outer_w = hermite_grid(outer_nodes, dims=k - 1)
     slices = len(outer)
     intercepts = np.einsum("sk,rnk->rsn", outer, coords[..., 1:]) - half_sq[:, None, :]
     slopes = np.broadcast_to(coords[:, None, :, 0], intercepts.shape)
@@ -119,8 +125,8 @@ def quadrature_points(coords, *, rule):
     return points, weights
 
 
-def _reduced_loss_and_gradient(coords, *, rule):
-    points, weights = quadrature_points(coords, rule=rule)
+def _reduced_loss_and_gradient(coords, *, rule, outer_nodes):
+    points, weights = quadrature_points(coords, rule=rule, outer_nodes=outer_nodes)
     return loss_and_gradient_on_points(coords, points, weights)
 
 
@@ -142,9 +148,10 @@ def population_loss_and_gradient(mu, mu_star, *, rule=LineRule()):
     basis = span_basis(relative)
     coords = np.einsum("rnd,rkd->rnk", relative, basis)
     runs, n, k = coords.shape
-    chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(n, k, rule) * n))
+    outer_nodes = outer_node_count(coords[..., 1:], rule=rule)
+    chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(n, k, rule, outer_nodes) * n))
     parts = [
-        _reduced_loss_and_gradient(coords[start : start + chunk], rule=rule)
+        _reduced_loss_and_gradient(coords[start : start + chunk], rule=rule, outer_nodes=outer_nodes)
         for start in range(0, runs, chunk)
     ]
     grad_reduced = np.concatenate([p[1] for p in parts])
@@ -156,12 +163,12 @@ def population_loss(mu, mu_star, *, rule=LineRule()):
     return population_loss_and_gradient(mu, mu_star, rule=rule)[0]
 
 
-def _points_per_run(n, k, rule):
+def _points_per_run(n, k, rule, outer_nodes):
     """Upper bound on the integration points per run (for chunking)."""
     crossings = crossings_kept(n, rule=rule)
     edges = int(np.ceil(2 * rule.half_width / rule.base_panel_width)) + 1
     edges += crossings * (2 * len(rule.grading) + 1)
-    return (edges - 1) * rule.legendre_nodes * rule.hermite_nodes ** (k - 1)
+    return (edges - 1) * rule.legendre_nodes * outer_nodes ** (k - 1)
 
 
 def minibatch_loss_and_gradient(mu, mu_star, *, samples):

@@ -36,7 +36,12 @@ class LineRule:
         upper envelope of the logits.  None means n - 1, the most breakpoints an upper
         envelope of n lines can have; crossings off the envelope are invisible (both
         weights are exponentially small there).
-    hermite_nodes: Gauss-Hermite nodes per outer axis (k > 1 only).
+    hermite_nodes: Gauss-Hermite nodes per outer axis (k > 1) when the parameters spread
+        widely across the outer axes; the most the rule uses.
+    hermite_schedule: (spread, nodes) pairs: when every outer coordinate of every
+        parameter is at most `spread` in absolute value, `nodes` outer nodes suffice
+        (the slice integrals then vary slowly; measured worst relative error <= 1e-10 on
+        loss and gradient against 40 nodes, see tests/test_population.py).
     """
 
     half_width: float = 11.0
@@ -44,13 +49,26 @@ class LineRule:
     legendre_nodes: int = 10
     grading: tuple[float, ...] = (0.5, 1.5, 4.0, 10.0, 25.0)
     max_crossings: int | None = None
-    hermite_nodes: int = 10
+    hermite_nodes: int = 16
+    hermite_schedule: tuple[tuple[float, int], ...] = ((0.03, 4), (0.08, 6), (0.15, 8))
 
 
 def gauss_hermite_standard(n_nodes):
     """Nodes (q,) and weights (q,) with sum w f(x) ~ E[f(Y)], Y ~ N(0, 1)."""
     nodes, weights = np.polynomial.hermite_e.hermegauss(n_nodes)
     return nodes, weights / _SQRT_2PI
+
+
+def outer_node_count(outer_coords, *, rule):
+    """Gauss-Hermite nodes per outer axis for parameters with these outer coordinates.
+
+    outer_coords: (R, n, k - 1).  The schedule is applied to the whole batch (one shape).
+    """
+    spread = float(np.abs(outer_coords).max(initial=0.0))
+    for limit, nodes in rule.hermite_schedule:
+        if spread <= limit:
+            return min(nodes, rule.hermite_nodes)
+    return rule.hermite_nodes
 
 
 def crossing_points(intercepts, slopes):

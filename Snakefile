@@ -1,0 +1,23 @@
+# Reproducible artifact for "Convergence Dynamics of Over-Parameterized Score Matching
+# for a Single Gaussian" (arXiv 2511.22069). Stages: simulate -> fit rates -> figures.
+from snakemake.utils import min_version, validate
+
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/plot.smk"
+
+
+rule all:
+    input:
+        all_figures(),
+    default_target: True

@@ -1,0 +1,264 @@
+"""Population loss and gradient against independent computations.
+
+References are computed here from the paper's formulas in the original x-space
+(x ~ N(mu*, I), softmax over -|x - mu_i|^2 / 2), with scipy's adaptive quadrature or a
+brute-force tensor Gauss-Hermite rule in all d dimensions, never with the package's rule.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import integrate
+from scipy.stats import special_ortho_group
+
+from scorematch.population import (
+    minibatch_loss_and_gradient,
+    population_loss,
+    population_loss_and_gradient,
+)
+from scorematch.quadrature import LineRule
+
+RTOL = 1e-8
+
+
+def softmax(logits):
+    logits = logits - logits.max()
+    w = np.exp(logits)
+    return w / w.sum()
+
+
+def integrand_1d(x, mu, mu_star):
+    """Loss integrand and gradient integrand (n,) at scalar x, from PAPER.md directly."""
+    w = softmax(-0.5 * (x - mu) ** 2)
+    f = w @ mu
+    density = np.exp(-0.5 * (x - mu_star) ** 2) / np.sqrt(2 * np.pi)
+    loss = (f - mu_star) ** 2
+    grad = 2 * w * ((f - mu_star) + (x - mu) * (mu - f) * (f - mu_star))
+    return loss * density, grad * density
+
+
+def reference_1d(mu, mu_star):
+    """Adaptive quadrature in d = 1 with breakpoints at every pairwise midpoint."""
+    mu = np.asarray(mu, dtype=float)
+    mids = sorted({0.5 * (a + b) for a in mu for b in mu if a != b})
+    lo, hi = mu_star - 40, mu_star + 40
+    points = [m for m in mids if lo < m < hi]
+
+    def quad(component):
+        def f(x):
+            loss, grad = integrand_1d(x, mu, mu_star)
+            return loss if component < 0 else grad[component]
+
+        return integrate.quad(f, lo, hi, points=points, limit=1000, epsabs=0, epsrel=1e-12)[0]
+
+    return quad(-1), np.array([quad(i) for i in range(len(mu))])
+
+
+def brute_force_hermite(mu, mu_star, *, nodes=40):
+    """Tensor Gauss-Hermite over all d coordinates of x (no dimension reduction)."""
+    n, d = mu.shape
+    t, w = np.polynomial.hermite_e.hermegauss(nodes)
+    w = w / np.sqrt(2 * np.pi)
+    grids = np.meshgrid(*[t] * d, indexing="ij")
+    x = mu_star + np.stack([g.ravel() for g in grids], -1)
+    weight = np.prod(np.stack([g.ravel() for g in np.meshgrid(*[w] * d, indexing="ij")], -1), -1)
+    logits = -0.5 * ((x[:, None, :] - mu[None]) ** 2).sum(-1)
+    logits -= logits.max(-1, keepdims=True)
+    sm = np.exp(logits)
+    sm /= sm.sum(-1, keepdims=True)
+    f = sm @ mu
+    err = f - mu_star
+    loss = weight @ (err**2).sum(-1)
+    inner = np.einsum("pnd,pd->pn", mu[None] - f[:, None, :], err)
+    grad = 2 * np.einsum(
+        "p,pn,pnd->nd", weight, sm, err[:, None, :] + (x[:, None, :] - mu[None]) * inner[..., None]
+    )
+    return loss, grad
+
+
+def evaluate(mu, mu_star, rule=LineRule()):
+    loss, grad = population_loss_and_gradient(np.asarray(mu)[None], np.asarray(mu_star))
+    return loss[0], grad[0]
+
+
+def embed_collinear(values, d=3):
+    mu = np.zeros((len(values), d))
+    mu[:, 0] = values
+    return mu
+
+
+COLLINEAR_CASES = {
+    "near_converged": [1e-3, -2e-3, 4e-3, 0.5e-3, -1e-3],
+    "theorem_3_1": [0.0, 2.55, -2.55],
+    "tail_R6": [0.0, -6.0, -6.5, -7.0, -7.5],
+    "tail_R9": [0.0, -9.0, -9.3, -10.0, -12.0],
+    "tail_R12": [0.0, -12.0, -12.0, -12.5, -12.7],
+    "tail_R15": [0.0, -15.0, -15.2, -15.9, -16.0],
+    "tail_both_sides": [0.0, 6.0, -8.0, 10.0, -12.0],
+}
+
+
+@pytest.mark.parametrize("name", list(COLLINEAR_CASES))
+def test_collinear_against_adaptive_quadrature(name):
+    values = np.array(COLLINEAR_CASES[name])
+    ref_loss, ref_grad = reference_1d(values, 0.0)
+    loss, grad = evaluate(embed_collinear(values), np.zeros(3))
+    assert loss == pytest.approx(ref_loss, rel=RTOL)
+    np.testing.assert_allclose(grad[:, 0], ref_grad, rtol=RTOL, atol=RTOL * np.abs(ref_grad).max())
+    np.testing.assert_array_equal(grad[:, 1:], 0.0)
+
+
+def test_tail_cases_span_the_small_loss_regime():
+    """The far cases above must really cover losses from 1e-4 down to below 1e-11."""
+    losses = [reference_1d(np.array(COLLINEAR_CASES[k]), 0.0)[0] for k in ("tail_R9", "tail_R15")]
+    assert losses[0] > 1e-4 and losses[1] < 1e-11
+
+
+def test_near_collinear_three_dimensional_tail():
+    """One parameter at mu*, the rest far away and nearly collinear, k = 3: against brute
+    force nested adaptive quadrature over the plane of the two leading directions."""
+    rng = np.random.default_rng(7)
+    mu = embed_collinear([0.0, -8.0, -8.4, -9.0, -10.0])
+    mu[1:, 1] = rng.uniform(-0.05, 0.05, 4)
+    mu_star = np.zeros(3)
+    loss, grad = evaluate(mu, mu_star)
+    ref_loss, ref_grad = reference_2d(mu[:, :2], mu_star[:2])
+    assert loss == pytest.approx(ref_loss, rel=1e-8)
+    np.testing.assert_allclose(grad[:, :2], ref_grad, rtol=1e-7, atol=1e-8 * np.abs(ref_grad).max())
+
+
+def reference_2d(mu, mu_star):
+    """Nested adaptive quadrature in d = 2: loss and gradient."""
+
+    def slice_integral(x2, component, axis):
+        def f(x1):
+            x = np.array([x1, x2])
+            w = softmax(-0.5 * ((x - mu) ** 2).sum(-1))
+            fx = w @ mu
+            err = fx - mu_star
+            dens = np.exp(-0.5 * ((x - mu_star) ** 2).sum()) / (2 * np.pi)
+            if component < 0:
+                return (err @ err) * dens
+            i = component
+            return 2 * w[i] * (err + (x - mu[i]) * ((mu[i] - fx) @ err))[axis] * dens
+
+        # crossings of the softmax along this slice (all pairs)
+        cuts = []
+        for i in range(len(mu)):
+            for j in range(i + 1, len(mu)):
+                a = mu[i, 0] - mu[j, 0]
+                if abs(a) > 1e-12:
+                    rhs = 0.5 * ((mu[i] ** 2).sum() - (mu[j] ** 2).sum()) - x2 * (mu[i, 1] - mu[j, 1])
+                    cuts.append(rhs / a)
+        cuts = sorted(c for c in cuts if -30 < c < 30)
+        return integrate.quad(f, -30, 30, points=cuts or None, limit=400, epsabs=0, epsrel=1e-12)[0]
+
+    def outer(component, axis=0):
+        return integrate.quad(
+            lambda x2: slice_integral(x2, component, axis), -12, 12, epsabs=0, epsrel=1e-11, limit=200
+        )[0]
+
+    loss = outer(-1)
+    grad = np.array([[outer(i, a) for a in range(2)] for i in range(len(mu))])
+    return loss, grad
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_dimension_reduction_matches_full_dimensional_rule(d):
+    """k-reduced evaluation equals a brute-force rule over all d coordinates of x."""
+    rng = np.random.default_rng(d)
+    # spread kept where the brute-force rule itself converges (checked: 30 vs 40 nodes)
+    mu = rng.normal(scale=0.25, size=(4, d))
+    mu_star = rng.normal(scale=0.25, size=d)
+    ref_loss, ref_grad = brute_force_hermite(mu, mu_star, nodes=40)
+    loss, grad = evaluate(mu, mu_star)
+    assert loss == pytest.approx(ref_loss, rel=1e-9)
+    np.testing.assert_allclose(grad, ref_grad, rtol=1e-8, atol=1e-9 * np.abs(ref_grad).max())
+
+
+@pytest.mark.parametrize("scale", [0.05, 0.8, 4.0])
+def test_gradient_matches_central_differences(scale):
+    rng = np.random.default_rng(11)
+    mu = rng.normal(scale=scale, size=(1, 4, 1))
+    mu_star = np.array([0.3])
+    _, grad = population_loss_and_gradient(mu, mu_star)
+    h = 1e-5 * max(scale, 1.0)
+    fd = np.zeros_like(mu)
+    for i in range(4):
+        step = np.zeros_like(mu)
+        step[0, i, 0] = h
+        fd[0, i, 0] = (population_loss(mu + step, mu_star)[0] - population_loss(mu - step, mu_star)[0]) / (2 * h)
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-9 * np.abs(fd).max())
+
+
+def test_gradient_matches_central_differences_in_three_dimensions():
+    rng = np.random.default_rng(12)
+    mu = rng.normal(scale=0.1, size=(1, 3, 3))
+    mu_star = np.array([0.2, -0.1, 0.05])
+    _, grad = population_loss_and_gradient(mu, mu_star)
+    h = 1e-6
+    fd = np.zeros_like(mu)
+    for index in np.ndindex(mu.shape):
+        step = np.zeros_like(mu)
+        step[index] = h
+        fd[index] = (population_loss(mu + step, mu_star)[0] - population_loss(mu - step, mu_star)[0]) / (2 * h)
+    np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-8 * np.abs(fd).max())
+
+
+configurations = st.integers(min_value=0, max_value=2**32 - 1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=configurations, n=st.integers(2, 5), d=st.integers(1, 3))
+def test_translation_rotation_permutation_invariance(seed, n, d):
+    rng = np.random.default_rng(seed)
+    mu = rng.normal(scale=0.3, size=(n, d))
+    mu_star = rng.normal(size=d)
+    loss, grad = evaluate(mu, mu_star)
+    shift = rng.normal(scale=5.0, size=d)
+    shifted_loss, shifted_grad = evaluate(mu + shift, mu_star + shift)
+    rotation = special_ortho_group.rvs(d, random_state=rng) if d > 1 else -np.ones((1, 1))
+    rotated_loss, rotated_grad = evaluate(mu @ rotation.T, mu_star @ rotation.T)
+    order = rng.permutation(n)
+    permuted_loss, permuted_grad = evaluate(mu[order], mu_star)
+    scale = np.abs(grad).max() + 1e-300
+    for other in (shifted_loss, rotated_loss, permuted_loss):
+        assert other == pytest.approx(loss, rel=1e-9, abs=1e-300)
+    np.testing.assert_allclose(shifted_grad, grad, atol=1e-9 * scale)
+    np.testing.assert_allclose(rotated_grad, grad @ rotation.T, atol=1e-9 * scale)
+    np.testing.assert_allclose(permuted_grad, grad[order], atol=1e-9 * scale)
+
+
+def test_batched_runs_equal_single_runs():
+    rng = np.random.default_rng(3)
+    mu = rng.normal(size=(6, 3, 2))
+    mu_star = np.array([0.5, -0.5])
+    loss, grad = population_loss_and_gradient(mu, mu_star)
+    for r in range(6):
+        single_loss, single_grad = population_loss_and_gradient(mu[r : r + 1], mu_star)
+        assert single_loss[0] == pytest.approx(loss[r], rel=1e-12)
+        np.testing.assert_allclose(single_grad[0], grad[r], rtol=1e-10, atol=1e-14)
+
+
+def test_minibatch_estimate_is_unbiased_within_sampling_error():
+    rng = np.random.default_rng(5)
+    mu = np.array([[[0.0, 0.0], [1.5, 0.2], [-1.0, 0.4]]])
+    mu_star = np.array([0.3, 0.1])
+    loss, grad = population_loss_and_gradient(mu, mu_star)
+    estimates = [
+        minibatch_loss_and_gradient(mu, mu_star, samples=rng.standard_normal((1, 20000, 2)))
+        for _ in range(20)
+    ]
+    est_loss = np.array([e[0][0] for e in estimates])
+    est_grad = np.array([e[1][0] for e in estimates])
+    loss_se = est_loss.std(ddof=1) / np.sqrt(len(est_loss))
+    grad_se = est_grad.std(axis=0, ddof=1) / np.sqrt(len(est_grad))
+    assert abs(est_loss.mean() - loss[0]) < 5 * loss_se
+    assert np.all(np.abs(est_grad.mean(axis=0) - grad[0]) < 5 * grad_se + 1e-12)
+
+
+def test_loss_zero_when_all_parameters_at_target():
+    loss, grad = evaluate(np.tile([1.0, -2.0], (3, 1)), np.array([1.0, -2.0]))
+    assert loss == 0.0
+    np.testing.assert_array_equal(grad, 0.0)

@@ -1,0 +1,35 @@
+# Shared helpers: resolved case specifications and target lists.
+import shlex
+
+GD_EXPERIMENTS = [
+    name for name, section in config.items() if isinstance(section, dict) and "cases" in section
+]
+
+
+wildcard_constraints:
+    experiment="|".join(GD_EXPERIMENTS),
+    case="[A-Za-z0-9_.-]+",
+
+
+def case_names(experiment):
+    """The case names of one experiment, in config order."""
+    return list(config[experiment]["cases"])
+
+
+def case_spec(experiment, case):
+    """The resolved run specification of one case: defaults overridden by the case."""
+    return {**config[experiment]["defaults"], **config[experiment]["cases"][case]}
+
+
+def case_results(experiment):
+    return [f"results/{experiment}/{case}.npz" for case in case_names(experiment)]
+
+
+def regenerate_command(target):
+    """The command that rebuilds one file with this run's config files."""
+    configfiles = " ".join(f"--configfile {shlex.quote(str(f))}" for f in workflow.configfiles)
+    return f"snakemake --cores 2 {configfiles} --forcerun {target}".replace("  ", " ")
+
+
+def all_figures():
+    return expand("figures/{name}.{ext}", name=["fig1"], ext=["pdf", "png"])

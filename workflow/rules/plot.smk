@@ -1,0 +1,21 @@
+# Stage 3: figures, each from the result files of its experiment.
+
+
+rule plot_fig1:
+    input:
+        case_results("fig1"),
+    output:
+        pdf="figures/fig1.pdf",
+        png="figures/fig1.png",
+    params:
+        cases=case_names("fig1"),
+        command=lambda wc, output: regenerate_command(output.pdf),
+    log:
+        "logs/plot/fig1.log",
+    benchmark:
+        "results/benchmarks/plot/fig1.tsv"
+    resources:
+        runtime=10,
+        mem_mb=1000,
+    script:
+        "../../scripts/plot_fig1.py"

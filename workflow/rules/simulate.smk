@@ -1,0 +1,19 @@
+# Stage 1: gradient-descent simulations, one job per experiment case (all seeds batched).
+
+
+rule simulate:
+    output:
+        "results/{experiment}/{case}.npz",
+    params:
+        spec=lambda wc: case_spec(wc.experiment, wc.case),
+        root_seed=config["root_seed"],
+        command=lambda wc, output: regenerate_command(output[0]),
+    log:
+        "logs/simulate/{experiment}/{case}.log",
+    benchmark:
+        "results/benchmarks/simulate/{experiment}/{case}.tsv"
+    resources:
+        runtime=120,
+        mem_mb=4000,
+    script:
+        "../../scripts/simulate.py"

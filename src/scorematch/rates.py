@@ -225,8 +225,12 @@ def local_slopes(tau, loss, *, window_decades=1 / 3) -> tuple[np.ndarray, np.nda
     log_loss, usable = _log_loss(loss[:, positive])
 
     # The grid is sorted, so each window is a contiguous run of indices.
-    first = np.searchsorted(log10_grid, log10_grid - half_width - _EDGE_SLACK_DECADES, side="left")
-    stop = np.searchsorted(log10_grid, log10_grid + half_width + _EDGE_SLACK_DECADES, side="right")
+    first = np.searchsorted(
+        log10_grid, log10_grid - half_width - _EDGE_SLACK_DECADES, side="left"
+    )
+    stop = np.searchsorted(
+        log10_grid, log10_grid + half_width + _EDGE_SLACK_DECADES, side="right"
+    )
     kept = stop - first >= _MIN_FIT_POINTS
     first, stop, centres = first[kept], stop[kept], grid[kept]
 
@@ -364,7 +368,9 @@ def bootstrap_exponent(
     tau, loss = _as_curves(tau, loss)
     n_boot = _require_count("n_boot", n_boot, minimum=1)
     if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+        raise ValueError(
+            f"rng must be a numpy.random.Generator, got {type(rng).__name__}"
+        )
     level = _require_real("level", level)
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level!r}")

@@ -1,6 +1,8 @@
 # Shared helpers: resolved case specifications and target lists.
 import shlex
 
+from scorematch.config import resolve_case
+
 GD_EXPERIMENTS = [
     name for name, section in config.items() if isinstance(section, dict) and "cases" in section
 ]
@@ -18,7 +20,7 @@ def case_names(experiment):
 
 def case_spec(experiment, case):
     """The resolved run specification of one case: defaults overridden by the case."""
-    return {**config[experiment]["defaults"], **config[experiment]["cases"][case]}
+    return resolve_case(config, experiment, case)
 
 
 def case_results(experiment):

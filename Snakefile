@@ -2,7 +2,6 @@
 # for a Single Gaussian" (arXiv 2511.22069). Stages: simulate -> fit rates -> figures.
 from snakemake.utils import min_version, validate
 
-
 min_version("9.0")
 
 
@@ -18,6 +17,6 @@ include: "workflow/rules/plot.smk"
 
 
 rule all:
+    default_target: True
     input:
         all_figures(),
-    default_target: True

@@ -4,7 +4,9 @@ import shlex
 from scorematch.config import resolve_case
 
 GD_EXPERIMENTS = [
-    name for name, section in config.items() if isinstance(section, dict) and "cases" in section
+    name
+    for name, section in config.items()
+    if isinstance(section, dict) and "cases" in section
 ]
 
 
@@ -29,7 +31,9 @@ def case_results(experiment):
 
 def regenerate_command(target):
     """The command that rebuilds one file with this run's config files."""
-    configfiles = " ".join(f"--configfile {shlex.quote(str(f))}" for f in workflow.configfiles)
+    configfiles = " ".join(
+        f"--configfile {shlex.quote(str(f))}" for f in workflow.configfiles
+    )
     return f"snakemake --cores 2 {configfiles} --forcerun {target}".replace("  ", " ")
 
 

@@ -7,15 +7,17 @@ rule plot_fig1:
     output:
         pdf="figures/fig1.pdf",
         png="figures/fig1.png",
-    params:
-        cases=case_names("fig1"),
-        command=lambda wc, output: regenerate_command(output.pdf),
     log:
         "logs/plot/fig1.log",
     benchmark:
         "results/benchmarks/plot/fig1.tsv"
+    conda:
+        "../../environment.yml"
     resources:
         runtime=10,
         mem_mb=1000,
+    params:
+        cases=case_names("fig1"),
+        command=lambda wc, output: regenerate_command(output.pdf),
     script:
         "../../scripts/plot_fig1.py"

@@ -4,16 +4,18 @@
 rule simulate:
     output:
         "results/{experiment}/{case}.npz",
-    params:
-        spec=lambda wc: case_spec(wc.experiment, wc.case),
-        root_seed=config["root_seed"],
-        command=lambda wc, output: regenerate_command(output[0]),
     log:
         "logs/simulate/{experiment}/{case}.log",
     benchmark:
         "results/benchmarks/simulate/{experiment}/{case}.tsv"
+    conda:
+        "../../environment.yml"
     resources:
         runtime=120,
         mem_mb=4000,
+    params:
+        spec=lambda wc: case_spec(wc.experiment, wc.case),
+        root_seed=config["root_seed"],
+        command=lambda wc, output: regenerate_command(output[0]),
     script:
         "../../scripts/simulate.py"

@@ -14,9 +14,11 @@ validate(config, "workflow/schemas/config.schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/plot.smk"
+include: "workflow/rules/rates.smk"
 
 
 rule all:
     default_target: True
     input:
         all_figures(),
+        rate_targets(),

@@ -8,19 +8,21 @@ from scorematch.seeding import STREAM_INIT, run_spawn_key
 
 spec = snakemake.params.spec
 name = f"{snakemake.wildcards.experiment}/{snakemake.wildcards.case}"
+# seed_name: reuse another case's per-run streams (e.g. its initial parameters)
+seed_name = spec.get("seed_name", name)
 logger = rule_logger(snakemake.log[0])
 logger.info("case %s: %s", name, spec)
 arrays = run_specification(
     spec,
     root_seed=snakemake.params.root_seed,
-    name=name,
+    name=seed_name,
     on_record=progress_reporter(logger, n_steps=spec["n_steps"]),
 )
 provenance = snakemake_provenance(
     snakemake,
     experiment=name,
     section=spec,
-    run_seeds=[run_spawn_key(name, i, STREAM_INIT) for i in range(spec["runs"])],
+    run_seeds=[run_spawn_key(seed_name, i, STREAM_INIT) for i in range(spec["runs"])],
 )
 save_results(snakemake.output[0], arrays, provenance=provenance)
 labels, counts = np.unique(arrays["outcome"], return_counts=True)

@@ -83,3 +83,40 @@ def save_figure(fig, paths, *, provenance):
     save_figure_atomic(fig, paths, metadata=provenance)
     for path in paths:
         write_sidecar(path, provenance)
+
+
+def save_text(path, text, *, provenance):
+    """Write a text result (JSON, CSV) atomically and its provenance sidecar.
+
+    The text goes to a temporary file in the same directory, then os.replace puts it in
+    place, so a reader never sees half a file.
+    """
+    import os
+    import tempfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    write_sidecar(path, provenance)
+
+
+def save_json(path, obj, *, provenance):
+    """Write a JSON-ready object (indented, NaN not allowed) with provenance."""
+    import json
+
+    save_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n", provenance=provenance)
+
+
+def load_json(path):
+    """A JSON result file as Python objects."""
+    import json
+
+    with open(path) as handle:
+        return json.load(handle)

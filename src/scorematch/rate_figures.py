@@ -75,11 +75,14 @@ def rate_scaled_figure(curves, *, eps):
             line = ax.loglog(tau[shown], tau[shown] ** power * mean[shown], label=curve["label"])[0]
             lo, hi = curve["fit"]["windows"]["tail"]
             inside = shown & (tau >= lo) & (tau <= hi)
-            ax.loglog(tau[inside], tau[inside] ** power * mean[inside], color=line.get_color(), lw=3, alpha=0.35)
+            ax.loglog(tau[inside], tau[inside] ** power * mean[inside], color=line.get_color(), lw=2.5)
+        windows = {tuple(curve["fit"]["windows"]["tail"]) for curve in curves}
+        for lo, hi in windows:
+            ax.axvspan(lo, hi, color="k", alpha=0.06 / len(windows))
         ax.set_xlabel(r"iteration $\tau$")
         ax.set_title(name)
     axes[0, 0].legend(fontsize="x-small")
-    fig.suptitle(r"Scaled loss $\tau^p L(\tau)$ (thick: tail fit window)")
+    fig.suptitle(r"Scaled loss $\tau^p L(\tau)$ (shaded, thick: tail fit window)")
     fig.tight_layout()
     return fig
 

@@ -25,7 +25,7 @@ for name, result_path, fit_path in zip(params.names, snakemake.input.results, pa
 provenance = snakemake_provenance(
     snakemake, experiment="rates", section=snakemake.config["rates"], run_seeds=[]
 )
-tol = snakemake.config["rates"]["thresholds"]["exponent_tol"]
+tol = params.exponent_tol
 if params.kind == "minibatch":
     # the comparison is meaningful only for the same run from the same start
     for name, spec in zip(params.names[1:], params.specs[1:]):
@@ -34,7 +34,7 @@ if params.kind == "minibatch":
 else:
     figures = {
         "slopes": rate_slopes_figure(curves, exponent_tol=tol),
-        "scaled": rate_scaled_figure(curves, eps=snakemake.config["rates"]["eps"]),
+        "scaled": rate_scaled_figure(curves, eps=params.eps),
     }
 for key, fig in figures.items():
     save_figure(fig, [snakemake.output[f"{key}_pdf"], snakemake.output[f"{key}_png"]], provenance=provenance)

@@ -12,6 +12,7 @@ A run specification is a plain dict, validated against ``workflow/schemas/config
     mode, batch_size        "exact" (population gradient) or "minibatch" (fresh samples)
     converge_tol, diverge_radius   outcome thresholds (in the scaled frame)
     hermite_nodes           outer Gauss-Hermite nodes of the integration rule (k > 1)
+    seed_name               optional experiment/case whose seed streams the runs use
 """
 
 import numpy as np
@@ -61,6 +62,8 @@ def run_specification(spec, *, root_seed, name, on_record=None):
     Returns a dict of arrays: tau (T,), loss (R, T), distance (R, T, n), norm (R, T, n),
     initial (R, n, d), final (R, n, d), target (d,), n_converged (R,), outcome (R,).
     """
+    # seed_name: the case reuses another case's per-run streams (e.g. its initial parameters)
+    name = spec.get("seed_name", name)
     runs = spec["runs"]
     mu_star = target_vector(spec)
     initial = initial_parameters(spec, run_generators(root_seed, name, n_runs=runs, stream=STREAM_INIT))

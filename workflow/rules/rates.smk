@@ -98,6 +98,8 @@ rule plot_rates:
         mem_mb=1000,
     params:
         kind="rates",
+        exponent_tol=RATES["thresholds"]["exponent_tol"],
+        eps=RATES["eps"],
         names=rate_figure_cases(),
         fit_files=[_fit_file(name) for name in rate_figure_cases()],
         command=lambda wc, output: regenerate_command(output.slopes_pdf),
@@ -123,6 +125,7 @@ rule plot_rates_minibatch:
         mem_mb=1000,
     params:
         kind="minibatch",
+        exponent_tol=RATES["thresholds"]["exponent_tol"],
         names=minibatch_figure_cases(),
         fit_files=[_fit_file(name) for name in minibatch_figure_cases()],
         specs=[case_spec(*name.split("/", 1)) for name in minibatch_figure_cases()],

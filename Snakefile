@@ -15,6 +15,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/plot.smk"
 include: "workflow/rules/rates.smk"
+include: "workflow/rules/theorems.smk"
+include: "workflow/rules/verdicts.smk"
 
 
 rule all:
@@ -22,3 +24,6 @@ rule all:
     input:
         all_figures(),
         rate_targets(),
+        theorem_targets(),
+        "results/verdicts.csv",
+        "results/verdicts.md",

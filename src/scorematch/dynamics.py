@@ -28,6 +28,8 @@ class Trajectory:
     distance: (R, T, n) ||mu_i - mu*|| at those iterations.
     norm: (R, T, n) ||mu_i|| at those iterations.
     final: (R, n, d) parameters after the last step.
+    centre: (R, T, d) cluster centre A = mean_i mu_i at those iterations.
+    spread: (R, T) cluster spread max_i ||mu_i - A|| at those iterations.
     """
 
     tau: np.ndarray
@@ -35,6 +37,8 @@ class Trajectory:
     distance: np.ndarray
     norm: np.ndarray
     final: np.ndarray
+    centre: np.ndarray
+    spread: np.ndarray
 
 
 def log_spaced_steps(n_steps, *, n_records):
@@ -79,7 +83,7 @@ def gradient_descent(
     """
     mu = np.array(mu_initial, dtype=np.float64)
     record_at = np.asarray(record_at, dtype=np.int64)
-    losses, distances, norms = [], [], []
+    losses, distances, norms, centres, spreads = [], [], [], [], []
     step = 0
     for target in record_at:
         while step < target:
@@ -89,6 +93,9 @@ def gradient_descent(
         losses.append(loss)
         distances.append(np.linalg.norm(mu - mu_star, axis=-1))
         norms.append(np.linalg.norm(mu, axis=-1))
+        centre = mu.mean(axis=1)
+        centres.append(centre)
+        spreads.append(np.linalg.norm(mu - centre[:, None, :], axis=-1).max(axis=-1))
         if on_record is not None:
             on_record(step, loss)
     return Trajectory(
@@ -97,6 +104,8 @@ def gradient_descent(
         distance=np.stack(distances, axis=1),
         norm=np.stack(norms, axis=1),
         final=mu,
+        centre=np.stack(centres, axis=1),
+        spread=np.stack(spreads, axis=1),
     )
 
 

@@ -7,6 +7,12 @@ A run specification is a plain dict, validated against ``workflow/schemas/config
     target_norm             mu* = target_norm * e1 (rotation invariance: the direction is free)
     init                    {kind: gaussian, mean_norm, sigma}: mu_i ~ N(mean_norm e1, sigma^2 I)
                             {kind: explicit, vectors}: the n vectors, row by row
+                            {kind: cluster, centre_norm, spreads}: run r is a cluster around
+                            centre_norm e1 with spread s = spreads[r % len(spreads)]: random
+                            offsets (per-run stream), centred and scaled so that the centre
+                            A(0) = mean_i mu_i(0) is exactly centre_norm e1 and the spread
+                            max_i ||mu_i(0) - A(0)|| is exactly s; runs must be a multiple
+                            of len(spreads)
     eta, n_steps, n_records fixed step size, iterations, log-spaced recording points
     runs                    independent runs (seeds), advanced as one batch
     mode, batch_size        "exact" (population gradient) or "minibatch" (fresh samples)
@@ -43,11 +49,43 @@ def initial_parameters(spec, generators):
     if init["kind"] == "explicit":
         vectors = np.asarray(init["vectors"], dtype=np.float64)
         unscaled = np.broadcast_to(vectors, (len(generators), n, d))
+    elif init["kind"] == "cluster":
+        spreads = np.asarray(init["spreads"], dtype=np.float64)
+        if len(generators) % len(spreads):
+            raise ValueError(
+                f"cluster init: runs ({len(generators)}) must be a multiple of "
+                f"len(spreads) ({len(spreads)})"
+            )
+        centre = np.zeros(d)
+        centre[0] = init["centre_norm"]
+        unscaled = np.stack(
+            [
+                centre + spreads[r % len(spreads)] * cluster_offsets(rng, n=n, d=d)
+                for r, rng in enumerate(generators)
+            ]
+        )
     else:
         mean = np.zeros(d)
         mean[0] = init["mean_norm"]
         unscaled = np.stack([mean + init["sigma"] * rng.standard_normal((n, d)) for rng in generators])
     return scale_to_noise(unscaled, noise_scale=spec["noise_scale"])
+
+
+def cluster_offsets(rng, *, n, d):
+    """(n, d) offsets with mean zero and largest norm exactly 1 (Gaussian directions).
+
+    n = 1 has no spread: the single offset is zero.
+    """
+    offsets = rng.standard_normal((n, d))
+    offsets -= offsets.mean(axis=0)
+    largest = np.linalg.norm(offsets, axis=-1).max()
+    return offsets / largest if largest > 0 else offsets
+
+
+def cluster_spread_of_runs(spec):
+    """(R,) the initial spread of every run of a cluster-init spec."""
+    spreads = np.asarray(spec["init"]["spreads"], dtype=np.float64)
+    return np.resize(spreads, spec["runs"])
 
 
 def integration_rule(spec):
@@ -60,7 +98,8 @@ def run_specification(spec, *, root_seed, name, on_record=None):
 
     name: the experiment/case name that, with root_seed, keys every run's streams.
     Returns a dict of arrays: tau (T,), loss (R, T), distance (R, T, n), norm (R, T, n),
-    initial (R, n, d), final (R, n, d), target (d,), n_converged (R,), outcome (R,).
+    initial (R, n, d), final (R, n, d), centre (R, T, d), spread (R, T), target (d,),
+    n_converged (R,), outcome (R,).
     """
     # seed_name: the case reuses another case's per-run streams (e.g. its initial parameters)
     name = spec.get("seed_name", name)
@@ -92,6 +131,8 @@ def run_specification(spec, *, root_seed, name, on_record=None):
         "norm": trajectory.norm,
         "initial": initial,
         "final": trajectory.final,
+        "centre": trajectory.centre,
+        "spread": trajectory.spread,
         "target": mu_star,
         "n_converged": n_converged,
         "outcome": outcome,

@@ -44,3 +44,139 @@ def figure1(results, *, labels):
         loss_panel(axes[1, column], arrays["tau"], arrays["loss"][0], title=label)
     fig.tight_layout()
     return fig
+
+
+# --------------------------------------------------------------------------------------
+# Theorem experiments (issue 3)
+
+
+def _positive(tau, values):
+    shown = (tau > 0) & np.isfinite(values) & (values > 0)
+    return tau[shown], values[shown]
+
+
+def thm2_1_figure(results, *, labels, thresholds):
+    """Theorem 2.1: per noise scale t, the largest distance to mu*_t relative to its
+    start, the loss, and sqrt(tau) L (run 0).  thresholds: t >= threshold per case."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(results)))
+    for arrays, label, covered, colour in zip(results, labels, thresholds, colours):
+        tau = arrays["tau"]
+        largest = arrays["distance"][0].max(axis=-1)
+        style = "-" if covered else ":"
+        axes[0].loglog(*_positive(tau, largest / largest[0]), style, color=colour, label=label)
+        axes[1].loglog(*_positive(tau, arrays["loss"][0]), style, color=colour, label=label)
+        axes[2].loglog(*_positive(tau, np.sqrt(tau) * arrays["loss"][0]), style, color=colour, label=label)
+    axes[0].set_ylabel(r"$\max_i\|\mu_i - \mu^*_t\| / \max_i\|\mu_i(0) - \mu^*_t\|$")
+    axes[1].set_ylabel(r"$L(\tau)$")
+    axes[2].set_ylabel(r"$\sqrt{\tau}\,L(\tau)$")
+    for ax in axes:
+        ax.set_xlabel(r"iteration $\tau$")
+    axes[0].legend(fontsize="small", title="solid: covered by Thm 2.1")
+    fig.suptitle("Theorem 2.1 (large noise): one far start, swept over the noise scale t")
+    fig.tight_layout()
+    return fig
+
+
+def thm3_1_figure(a_grid, loss_grid, point, escape):
+    """Theorem 3.1: L(a) along (0, a e1, -a e1) with a* marked; distances and loss of GD
+    runs started near a* (escape: result dict)."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    axes[0].plot(a_grid, loss_grid)
+    axes[0].axvline(point["a_star"], color="k", ls="--", lw=0.8)
+    axes[0].plot([point["a_star"]], [point["loss"]], "ro",
+                 label=f"$a^* = {point['a_star']:.10f}$\n$L = {point['loss']:.6f}$ ({point['classification']})")
+    axes[0].set_xlabel("$a$")
+    axes[0].set_ylabel(r"$L(0, a e_1, -a e_1)$")
+    axes[0].legend(fontsize="small")
+    tau = escape["tau"]
+    runs, _, n = escape["distance"].shape
+    for r in range(runs):
+        for i in range(n):
+            axes[1].semilogx(tau[tau > 0], escape["distance"][r, tau > 0, i], color=f"C{i}",
+                             alpha=0.7, label=f"$\\mu_{{{i + 1}}}$" if r == 0 else None)
+        axes[2].loglog(*_positive(tau, escape["loss"][r]), color=f"C{r}",
+                       label=f"run {r}: {escape['n_converged'][r]} converged")
+    axes[1].set_ylabel(r"$\|\mu_i - \mu^*\|$")
+    axes[2].set_ylabel(r"$L(\tau)$")
+    for ax in axes[1:]:
+        ax.set_xlabel(r"iteration $\tau$")
+        ax.legend(fontsize="small")
+    axes[1].set_title("GD from a* + small random perturbation")
+    fig.suptitle("Theorem 3.1: a stationary point with nonzero loss")
+    fig.tight_layout()
+    return fig
+
+
+def thm3_2_figure(results, *, labels, spreads):
+    """Theorem 3.2: per M0 (columns), distance of the cluster centre A(tau) to mu* (top)
+    and the spread max_i ||mu_i - A|| (bottom), one line per run coloured by the
+    initial spread.  spreads: per case, (R,) initial spreads."""
+    fig, axes = plt.subplots(2, len(results), figsize=(5 * len(results), 8), squeeze=False)
+    for column, (arrays, label, spread0) in enumerate(zip(results, labels, spreads)):
+        tau = arrays["tau"]
+        levels = np.log10(spread0)
+        norm = matplotlib.colors.Normalize(levels.min(), levels.max() + 1e-9)
+        centre_distance = np.linalg.norm(arrays["centre"] - arrays["target"], axis=-1)
+        for r in range(len(spread0)):
+            colour = plt.cm.plasma(norm(levels[r]))
+            axes[0, column].loglog(*_positive(tau, centre_distance[r]), color=colour, alpha=0.8)
+            axes[1, column].loglog(*_positive(tau, arrays["spread"][r]), color=colour, alpha=0.8)
+        axes[0, column].set_title(label)
+        axes[0, column].set_ylabel(r"$\|A(\tau) - \mu^*\|$")
+        axes[1, column].set_ylabel(r"spread $\max_i\|\mu_i - A\|$")
+        axes[1, column].set_xlabel(r"iteration $\tau$")
+        sm = plt.cm.ScalarMappable(norm=norm, cmap="plasma")
+        fig.colorbar(sm, ax=axes[:, column], label="log10 initial spread")
+    fig.suptitle("Theorem 3.2: exponentially small initialisation")
+    return fig
+
+
+def thm3_4_figure(results, *, labels):
+    """Theorem 3.4: distances ||mu_i - mu*|| of every parameter (run 0), per case."""
+    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4.5), squeeze=False)
+    for ax, arrays, label in zip(axes[0], results, labels):
+        tau = arrays["tau"]
+        for i in range(arrays["distance"].shape[-1]):
+            ax.loglog(*_positive(tau, arrays["distance"][0, :, i]), label=f"$\\mu_{{{i + 1}}}$")
+        ax.set_title(label)
+        ax.set_xlabel(r"iteration $\tau$")
+        ax.set_ylabel(r"$\|\mu_i - \mu^*\|$")
+        ax.legend(fontsize="small")
+    fig.suptitle("Theorem 3.4: the parameter ahead converges, the others diverge")
+    fig.tight_layout()
+    return fig
+
+
+def thm3_5_figure(results, *, labels, summary):
+    """Theorem 3.5 / Corollary 3.6: distribution of n_converged per case with the
+    fraction of 'one' outcomes and its interval (left); loss curves (right: median,
+    10-90% band, reference 1/tau).  summary: rows of thm3_5_verdicts."""
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+    ax = axes[0]
+    width = 0.8 / max(len(results), 1)
+    for c, (row, label) in enumerate(zip(summary, labels)):
+        counts = np.asarray(row["n_converged_counts"], dtype=float)
+        ax.bar(np.arange(len(counts)) + (c - (len(results) - 1) / 2) * width, counts / counts.sum(),
+               width, label=f"{label}: one = {row['fraction_one']:.3f} [{row['ci_lo']:.3f}, {row['ci_hi']:.3f}]")
+    ax.set_xlabel("number of converged parameters")
+    ax.set_ylabel("fraction of seeds")
+    ax.legend(fontsize="small")
+    ax.set_title("outcomes (95% Clopper-Pearson for 'exactly one')")
+    ax = axes[1]
+    for c, (arrays, label) in enumerate(zip(results, labels)):
+        tau = arrays["tau"]
+        shown = tau > 0
+        with np.errstate(divide="ignore"):
+            logs = np.log10(arrays["loss"][:, shown])
+        lo, mid, hi = np.percentile(logs, [10, 50, 90], axis=0)
+        ax.loglog(tau[shown], 10**mid, color=f"C{c}", label=f"{label} (median)")
+        ax.fill_between(tau[shown], 10**lo, 10**hi, color=f"C{c}", alpha=0.2)
+        ref = 10 ** mid[-1] * tau[shown][-1] / tau[shown]
+        ax.loglog(tau[shown], ref, "k--", lw=0.7)
+    ax.set_xlabel(r"iteration $\tau$")
+    ax.set_ylabel(r"$L(\tau)$ (dashed: $\propto 1/\tau$)")
+    ax.legend(fontsize="small")
+    fig.suptitle("Theorem 3.5 / Corollary 3.6: random initialisation far away")
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,124 @@
+# Theorem experiments (issue 3): per-theorem verdicts and figures. The GD experiments
+# (thm2_1, thm3_2, thm3_4, thm3_5 and fig1's outcomes) simulate through rule `simulate`;
+# Theorem 3.1 has its own stationary-point and escape rules. Verdict documents:
+# results/verdicts/{theorem}.json = {verdicts: [records], summary: [rows]}.
+
+
+include: "theorems_common.smk"
+
+
+rule theorem_verdicts:
+    input:
+        lambda wc: case_results(wc.theorem),
+    output:
+        "results/verdicts/{theorem}.json",
+    log:
+        "logs/verdicts/{theorem}.log",
+    benchmark:
+        "results/benchmarks/verdicts/{theorem}.tsv"
+    wildcard_constraints:
+        theorem="|".join(VERDICT_EXPERIMENTS) or "NO_THEOREM",
+    conda:
+        "../../environment.yml"
+    resources:
+        runtime=5,
+        mem_mb=1000,
+    params:
+        cases=lambda wc: case_names(wc.theorem),
+        specs=lambda wc: theorem_specs(wc.theorem),
+        settings=lambda wc: theorem_settings(wc.theorem),
+        command=lambda wc, output: regenerate_command(output[0]),
+    script:
+        "../../scripts/theorem_verdicts.py"
+
+
+rule plot_theorem:
+    input:
+        results=lambda wc: case_results(wc.theorem),
+        verdicts="results/verdicts/{theorem}.json",
+    output:
+        pdf="figures/{theorem}.pdf",
+        png="figures/{theorem}.png",
+    log:
+        "logs/plot/{theorem}.log",
+    benchmark:
+        "results/benchmarks/plot/{theorem}.tsv"
+    wildcard_constraints:
+        theorem="|".join(THEOREM_FIGURES) or "NO_THEOREM",
+    conda:
+        "../../environment.yml"
+    resources:
+        runtime=10,
+        mem_mb=2000,
+    params:
+        cases=lambda wc: case_names(wc.theorem),
+        specs=lambda wc: theorem_specs(wc.theorem),
+        command=lambda wc, output: regenerate_command(output.pdf),
+    script:
+        "../../scripts/plot_theorem.py"
+
+
+rule thm3_1_stationary:
+    output:
+        point="results/thm3_1/stationary_point.json",
+        verdict="results/verdicts/thm3_1.json",
+    log:
+        "logs/thm3_1/stationary.log",
+    benchmark:
+        "results/benchmarks/thm3_1/stationary.tsv"
+    conda:
+        "../../environment.yml"
+    resources:
+        runtime=10,
+        mem_mb=1000,
+    params:
+        section=config.get("thm3_1"),
+        settings=theorem_settings("thm3_1"),
+        command=lambda wc, output: regenerate_command(output.point),
+    script:
+        "../../scripts/thm3_1_stationary.py"
+
+
+rule thm3_1_escape:
+    input:
+        "results/thm3_1/stationary_point.json",
+    output:
+        "results/thm3_1/escape.npz",
+    log:
+        "logs/thm3_1/escape.log",
+    benchmark:
+        "results/benchmarks/thm3_1/escape.tsv"
+    conda:
+        "../../environment.yml"
+    resources:
+        runtime=60,
+        mem_mb=2000,
+    params:
+        section=config.get("thm3_1"),
+        root_seed=config["root_seed"],
+        command=lambda wc, output: regenerate_command(output[0]),
+    script:
+        "../../scripts/thm3_1_escape.py"
+
+
+rule plot_thm3_1:
+    input:
+        point="results/thm3_1/stationary_point.json",
+        escape="results/thm3_1/escape.npz",
+    output:
+        pdf="figures/thm3_1.pdf",
+        png="figures/thm3_1.png",
+    log:
+        "logs/plot/thm3_1.log",
+    benchmark:
+        "results/benchmarks/plot/thm3_1.tsv"
+    conda:
+        "../../environment.yml"
+    resources:
+        runtime=10,
+        mem_mb=1000,
+    params:
+        section=config.get("thm3_1"),
+        command=lambda wc, output: regenerate_command(output.pdf),
+    script:
+        "../../scripts/plot_thm3_1.py"

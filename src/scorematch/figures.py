@@ -112,11 +112,14 @@ def thm3_2_figure(results, *, labels, spreads):
     """Theorem 3.2: per M0 (columns), distance of the cluster centre A(tau) to mu* (top)
     and the spread max_i ||mu_i - A|| (bottom), one line per run coloured by the
     initial spread.  spreads: per case, (R,) initial spreads."""
-    fig, axes = plt.subplots(2, len(results), figsize=(5 * len(results), 8), squeeze=False)
+    fig, axes = plt.subplots(
+        2, len(results), figsize=(5 * len(results) + 1, 8), squeeze=False, layout="constrained"
+    )
+    all_levels = np.log10(np.concatenate([np.asarray(s, dtype=float) for s in spreads]))
+    norm = matplotlib.colors.Normalize(all_levels.min(), all_levels.max() + 1e-9)
     for column, (arrays, label, spread0) in enumerate(zip(results, labels, spreads)):
         tau = arrays["tau"]
         levels = np.log10(spread0)
-        norm = matplotlib.colors.Normalize(levels.min(), levels.max() + 1e-9)
         centre_distance = np.linalg.norm(arrays["centre"] - arrays["target"], axis=-1)
         for r in range(len(spread0)):
             colour = plt.cm.plasma(norm(levels[r]))
@@ -126,8 +129,8 @@ def thm3_2_figure(results, *, labels, spreads):
         axes[0, column].set_ylabel(r"$\|A(\tau) - \mu^*\|$")
         axes[1, column].set_ylabel(r"spread $\max_i\|\mu_i - A\|$")
         axes[1, column].set_xlabel(r"iteration $\tau$")
-        sm = plt.cm.ScalarMappable(norm=norm, cmap="plasma")
-        fig.colorbar(sm, ax=axes[:, column], label="log10 initial spread")
+    sm = plt.cm.ScalarMappable(norm=norm, cmap="plasma")
+    fig.colorbar(sm, ax=axes.ravel().tolist(), label="log10 initial spread")
     fig.suptitle("Theorem 3.2: exponentially small initialisation")
     return fig
 

@@ -12,6 +12,7 @@ import sys
 
 import numpy as np
 
+from scorematch.atomic import write_npz_atomic
 from scorematch.config import ConfigError, load_config, resolve_case, validate_config
 from scorematch.experiment import run_specification
 from scorematch.population import population_loss_and_gradient, scale_to_noise
@@ -79,8 +80,6 @@ def run_main(argv=None):
     except (OSError, ConfigError) as error:
         print(f"scorematch-run: {error}", file=sys.stderr)
         return 2
-    from scorematch.atomic import write_npz_atomic
-
     name = f"{args.experiment}/{args.case}"
     arrays = run_specification(spec, root_seed=config["root_seed"], name=name)
     write_npz_atomic(args.output, arrays)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from scorematch.atomic import save_figure_atomic, write_npz_atomic
+from scorematch.atomic import save_figure_atomic, write_npz_atomic, write_text_atomic
 from scorematch.provenance import build_provenance, write_sidecar
 
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -41,9 +41,9 @@ def progress_reporter(logger, *, n_steps, min_interval=10.0):
             return
         last = now
         elapsed = now - start
-        remaining = elapsed * (n_steps - step) / step if step else float("nan")
+        remaining = f"~{elapsed * (n_steps - step) / step:.1f}s" if step else "unknown"
         logger.info(
-            "iteration %d/%d  loss median %.3e max %.3e  elapsed %.1fs  remaining ~%.1fs",
+            "iteration %d/%d  loss median %.3e max %.3e  elapsed %.1fs  remaining %s",
             step, n_steps, np.median(loss), np.max(loss), elapsed, remaining,
         )
 
@@ -86,24 +86,8 @@ def save_figure(fig, paths, *, provenance):
 
 
 def save_text(path, text, *, provenance):
-    """Write a text result (JSON, CSV) atomically and its provenance sidecar.
-
-    The text goes to a temporary file in the same directory, then os.replace puts it in
-    place, so a reader never sees half a file.
-    """
-    import os
-    import tempfile
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w") as out:
-            out.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    """Write a text result (JSON, CSV, Markdown) atomically and its provenance sidecar."""
+    write_text_atomic(path, text)
     write_sidecar(path, provenance)
 
 

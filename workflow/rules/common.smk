@@ -1,5 +1,6 @@
 # Shared helpers: resolved case specifications and target lists.
 import shlex
+from pathlib import Path
 
 from scorematch.config import resolve_case
 
@@ -30,11 +31,19 @@ def case_results(experiment):
 
 
 def regenerate_command(target):
-    """The command that rebuilds one file with this run's config files."""
-    configfiles = " ".join(
-        f"--configfile {shlex.quote(str(f))}" for f in workflow.configfiles
-    )
-    return f"snakemake --cores 2 {configfiles} --forcerun {target}".replace("  ", " ")
+    """The command that rebuilds one file with this run's command-line config files
+    (config.yaml itself is loaded by the Snakefile), paths relative to the workdir."""
+    here = Path.cwd()
+    overrides = [
+        (
+            Path(f).resolve().relative_to(here)
+            if Path(f).resolve().is_relative_to(here)
+            else f
+        )
+        for f in workflow.overwrite_configfiles
+    ]
+    configfiles = "".join(f" --configfile {shlex.quote(str(f))}" for f in overrides)
+    return f"snakemake --cores 2 --forcerun {target}{configfiles}"
 
 
 def all_figures():

@@ -11,12 +11,16 @@ configfile: "config.yaml"
 validate(config, "workflow/schemas/config.schema.yaml")
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/plot.smk"
 include: "workflow/rules/rates.smk"
 include: "workflow/rules/theorems.smk"
 include: "workflow/rules/verdicts.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
@@ -27,3 +31,4 @@ rule all:
         theorem_targets(),
         "results/verdicts.csv",
         "results/verdicts.md",
+        "results/provenance.csv",

@@ -143,3 +143,24 @@ def main(argv=None):
         print(f"scorematch-provenance: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+PROVENANCE_COLUMNS = ("file", "experiment", "rule", "config_hash", "root_seed", "commit", "dirty", "versions", "regenerate_command")
+
+
+def provenance_rows(paths, records):
+    """One table row (dict over PROVENANCE_COLUMNS) per file and its provenance record."""
+    return [
+        {
+            "file": str(path),
+            "experiment": record["experiment"],
+            "rule": record["rule"],
+            "config_hash": record["config_hash"][:16],
+            "root_seed": record["root_seed"],
+            "commit": record["code"]["commit"][:12],
+            "dirty": record["code"]["dirty"],
+            "versions": " ".join(f"{k}={v}" for k, v in record["versions"].items()),
+            "regenerate_command": record["regenerate_command"],
+        }
+        for path, record in zip(paths, records)
+    ]

@@ -6,7 +6,9 @@ rule plot_fig1:
         case_results("fig1"),
     output:
         pdf="figures/fig1.pdf",
-        png="figures/fig1.png",
+        png=report(
+            "figures/fig1.png", caption="../report/fig1.rst", category="Figure 1"
+        ),
     log:
         "logs/plot/fig1.log",
     benchmark:

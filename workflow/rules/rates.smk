@@ -62,7 +62,7 @@ rule gather_rates:
     input:
         expand("results/rates/{experiment}.json", experiment=rate_experiments()),
     output:
-        "results/rates.csv",
+        report("results/rates.csv", caption="../report/rates.rst", category="Tables"),
     log:
         "logs/rates/gather.log",
     benchmark:
@@ -84,9 +84,17 @@ rule plot_rates:
         fits=expand("results/rates/{experiment}.json", experiment=rate_experiments()),
     output:
         slopes_pdf="figures/rates_slopes.pdf",
-        slopes_png="figures/rates_slopes.png",
+        slopes_png=report(
+            "figures/rates_slopes.png",
+            caption="../report/rates_slopes.rst",
+            category="Convergence rates",
+        ),
         scaled_pdf="figures/rates_scaled.pdf",
-        scaled_png="figures/rates_scaled.png",
+        scaled_png=report(
+            "figures/rates_scaled.png",
+            caption="../report/rates_scaled.rst",
+            category="Convergence rates",
+        ),
     log:
         "logs/plot/rates.log",
     benchmark:
@@ -113,7 +121,11 @@ rule plot_rates_minibatch:
         fits=sorted({_fit_file(name) for name in minibatch_figure_cases()}),
     output:
         minibatch_pdf="figures/rates_minibatch.pdf",
-        minibatch_png="figures/rates_minibatch.png",
+        minibatch_png=report(
+            "figures/rates_minibatch.png",
+            caption="../report/rates_minibatch.rst",
+            category="Convergence rates",
+        ),
     log:
         "logs/plot/rates_minibatch.log",
     benchmark:

@@ -38,7 +38,12 @@ rule plot_theorem:
         verdicts="results/verdicts/{theorem}.json",
     output:
         pdf="figures/{theorem}.pdf",
-        png="figures/{theorem}.png",
+        png=report(
+            "figures/{theorem}.png",
+            caption="../report/theorem.rst",
+            category="Theorems",
+            subcategory="{theorem}",
+        ),
     log:
         "logs/plot/{theorem}.log",
     benchmark:
@@ -107,7 +112,12 @@ rule plot_thm3_1:
         escape="results/thm3_1/escape.npz",
     output:
         pdf="figures/thm3_1.pdf",
-        png="figures/thm3_1.png",
+        png=report(
+            "figures/thm3_1.png",
+            caption="../report/thm3_1.rst",
+            category="Theorems",
+            subcategory="thm3_1",
+        ),
     log:
         "logs/plot/thm3_1.log",
     benchmark:

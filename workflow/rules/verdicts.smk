@@ -6,7 +6,9 @@ rule gather_verdicts:
         theorem_verdict_files(),
         rate_verdict_files(),
     output:
-        csv="results/verdicts.csv",
+        csv=report(
+            "results/verdicts.csv", caption="../report/verdicts.rst", category="Tables"
+        ),
         md="results/verdicts.md",
     log:
         "logs/verdicts/gather.log",

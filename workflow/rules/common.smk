@@ -48,3 +48,13 @@ def regenerate_command(target):
 
 def all_figures():
     return expand("figures/{name}.{ext}", name=["fig1"], ext=["pdf", "png"])
+
+
+def report_inputs():
+    """Every figure (PNG) and table that the report shows."""
+    figures = [
+        f
+        for f in all_figures() + rate_targets() + theorem_targets()
+        if f.endswith(".png")
+    ]
+    return figures + ["results/verdicts.csv", "results/rates.csv"]

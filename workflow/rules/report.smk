@@ -1,15 +1,5 @@
 # Report support: the provenance of every figure and table, as one report table.
-# Included last: it lists the targets of the other stages.
-
-
-def report_inputs():
-    """Every figure (PNG) and table that the report shows."""
-    figures = [
-        f
-        for f in all_figures() + rate_targets() + theorem_targets()
-        if f.endswith(".png")
-    ]
-    return figures + ["results/verdicts.csv", "results/rates.csv"]
+# Included last: report_inputs() (common.smk) lists the targets of the other stages.
 
 
 rule provenance_table:

@@ -1,108 +1,597 @@
-"""Provenance records, embedded figure metadata, atomic writers, the provenance CLI."""
+"""Provenance records, sidecars, embedded figure metadata, atomic writers and the CLI."""
 
+import base64
+import hashlib
 import json
 import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import zipfile
+import zlib
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.figure import Figure
+from PIL import Image, PngImagePlugin
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from PIL import Image  # noqa: E402
-
-from scorematch import atomic  # noqa: E402
-from scorematch.provenance import (  # noqa: E402
+from scorematch import atomic, provenance
+from scorematch.atomic import (
+    TEMP_PREFIX,
+    save_figure_atomic,
+    write_json_atomic,
+    write_npz_atomic,
+    write_text_atomic,
+)
+from scorematch.provenance import (
+    PROVENANCE_KEYS,
+    ProvenanceError,
     build_provenance,
+    code_version,
     config_hash,
     main,
+    make_provenance,
+    package_versions,
+    png_text_chunks,
+    provenance_rows,
     read_provenance,
+    sidecar_path,
     write_sidecar,
 )
+from scorematch.seeding import STREAM_INIT, run_generators, run_spawn_key
+
+SRC_DIR = Path(__file__).resolve().parents[1] / "src"
+COMMAND = "snakemake --cores 2 --configfile config.yaml --forcerun figures/fig1.pdf"
 
 
-def record(tmp_path, **changes):
+def record(**changes):
+    """A provenance record built from fixed plain data (no git, no clock)."""
     fields = dict(
-        experiment="fig1/M6",
-        section={"eta": 1.0, "init": {"kind": "gaussian", "sigma": 0.01}},
-        root_seed=5,
-        run_seeds=[(1, 0, 0)],
-        rule="simulate",
-        wildcards={"experiment": "fig1", "case": "M6"},
-        inputs=[],
-        outputs=["results/fig1/M6.npz"],
-        repo_dir=tmp_path,
-        command="snakemake --cores 2 --forcerun results/fig1/M6.npz",
+        experiment="fig1",
+        section={"defaults": {"dim": 3, "eta": 1.0}, "cases": {"M3": {"target_norm": 3.0}}},
+        root_seed=20251122,
+        run_seeds=[run_spawn_key("fig1/M3", i, STREAM_INIT) for i in range(2)],
+        rule="plot_fig1",
+        wildcards={"case": "M3"},
+        inputs=["results/fig1/M3.npz"],
+        outputs=["figures/fig1.pdf", "figures/fig1.png"],
+        command=COMMAND,
+        code={"commit": "0123456789abcdef0123456789abcdef01234567", "dirty": True},
+        versions={"python": "3.11.7", "numpy": "2.4.6"},
+        created="2026-11-22T12:00:00+00:00",
     )
     fields.update(changes)
-    return build_provenance(**fields)
+    return make_provenance(**fields)
 
 
-def test_config_hash_ignores_key_order_and_sees_every_value():
-    a = {"eta": 1.0, "init": {"kind": "gaussian", "sigma": 0.01}}
-    b = {"init": {"sigma": 0.01, "kind": "gaussian"}, "eta": 1.0}
-    assert config_hash(a) == config_hash(b)
-    assert config_hash(a) != config_hash({**a, "eta": 0.5})
-    assert config_hash(a) != config_hash({**a, "init": {"kind": "gaussian", "sigma": 0.02}})
+def figure():
+    fig = Figure(figsize=(2, 1.5))
+    fig.add_subplot().plot([0, 1, 2], [2, 0, 1])
+    return fig
 
 
-def test_record_outside_git_says_unknown(tmp_path):
-    prov = record(tmp_path)
-    assert prov["code"]["commit"] == "unknown"
-    assert prov["versions"]["numpy"] == np.__version__
+def leftovers(directory):
+    return sorted(p.name for p in Path(directory).iterdir() if p.name.startswith(TEMP_PREFIX))
+
+
+# --------------------------------------------------------------------------- config_hash
+
+json_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=5),
+)
+config_like = st.recursive(
+    json_leaf,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=4), inner, max_size=4)),
+    max_leaves=12,
+)
+sections = st.dictionaries(st.text(max_size=4), config_like, min_size=1, max_size=5)
+
+
+def reversed_order(value):
+    if isinstance(value, dict):
+        return {key: reversed_order(value[key]) for key in reversed(list(value))}
+    if isinstance(value, list):
+        return [reversed_order(item) for item in value]
+    return value
+
+
+def leaf_paths(value, prefix=()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaf_paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from leaf_paths(item, (*prefix, index))
+    else:
+        yield prefix
+
+
+def replaced(value, path, new):
+    if not path:
+        return new
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[path[0]] = replaced(value[path[0]], path[1:], new)
+    return copy
+
+
+@settings(max_examples=60, deadline=None)
+@given(sections)
+def test_config_hash_ignores_key_order(section):
+    flipped = reversed_order(section)
+    assert config_hash(flipped) == config_hash(section)
+
+
+@settings(max_examples=40, deadline=None)
+@given(sections)
+def test_config_hash_changes_with_any_value(section):
+    original = config_hash(section)
+    for path in leaf_paths(section):
+        assert config_hash(replaced(section, path, "<changed>")) != original, path
+    for key in section:
+        assert config_hash({k: v for k, v in section.items() if k != key}) != original, key
+
+
+def test_config_hash_is_sha256_of_sorted_compact_json():
+    section = {"b": [1, 2.5], "a": {"y": "x", "x": None}}
+    expected = hashlib.sha256(b'{"a":{"x":null,"y":"x"},"b":[1,2.5]}').hexdigest()
+    assert config_hash(section) == expected
+
+
+def test_config_hash_tells_types_and_nesting_apart():
+    hashes = {config_hash({"eta": value}) for value in (1, 1.0, True, "1", [1], None)}
+    assert len(hashes) == 6
+    assert config_hash({"a": {"b": 1}}) != config_hash({"a": {"c": 1}})
+
+
+def test_config_hash_accepts_numpy_and_non_finite_values():
+    with_numpy = {"eta": np.float64(0.5), "n": np.int64(3), "shape": np.array([1, 2]), "radius": float("inf")}
+    plain = {"eta": 0.5, "n": 3, "shape": [1, 2], "radius": "inf"}
+    assert config_hash(with_numpy) == config_hash(plain)
+    assert config_hash({"r": float("inf")}) != config_hash({"r": float("-inf")})
+
+
+def test_config_hash_rejects_colliding_keys_and_odd_values():
+    with pytest.raises(ValueError, match="collide"):
+        config_hash({1: "a", "1": "b"})
+    with pytest.raises(TypeError, match="not plain config data"):
+        config_hash({"f": object()})
+
+
+# --------------------------------------------------------------------------- the record
+
+
+def test_make_provenance_has_exactly_the_documented_keys():
+    prov = record()
+    assert list(prov) == list(PROVENANCE_KEYS)
     assert prov["config_hash"] == config_hash(prov["config_section"])
+    assert prov["regenerate_command"] == COMMAND
+    json.dumps(prov, allow_nan=False)  # plain JSON
 
 
-def test_sidecar_round_trip_and_cli(tmp_path, capsys):
-    target = tmp_path / "M6.npz"
-    atomic.write_npz_atomic(target, {"x": np.arange(3.0)})
-    prov = record(tmp_path)
-    write_sidecar(target, prov)
-    assert read_provenance(target) == json.loads(json.dumps(prov))
-    assert main([str(target)]) == 0
-    out = capsys.readouterr().out
-    assert "snakemake --cores 2 --forcerun results/fig1/M6.npz" in out
-    assert prov["config_hash"] in out
+def test_run_seeds_identify_each_runs_generator_exactly():
+    prov = record()
+    stored = json.loads(json.dumps(prov))["run_seeds"]
+    expected = run_generators(20251122, "fig1/M3", n_runs=2, stream=STREAM_INIT)
+    for seed, generator in zip(stored, expected, strict=True):
+        rebuilt = np.random.Generator(np.random.PCG64(np.random.SeedSequence(prov["root_seed"], spawn_key=seed)))
+        assert np.array_equal(rebuilt.standard_normal(5), generator.standard_normal(5))
+
+
+def test_run_seed_forms():
+    sequence = np.random.SeedSequence(7, spawn_key=(1, 2))
+    prov = record(run_seeds=[np.int64(5), (1, np.uint64(2)), sequence])
+    assert prov["run_seeds"] == [5, [1, 2], {"entropy": 7, "spawn_key": [1, 2]}]
+    with pytest.raises(TypeError):
+        record(run_seeds=[1.5])
+    with pytest.raises(TypeError):
+        record(run_seeds=[(1, "a")])
+    with pytest.raises(TypeError):
+        record(root_seed=True)
+
+
+def test_code_version_reads_commit_and_dirty_flag(tmp_path, monkeypatch):
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
+    for name in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{name}_NAME", "test")
+        monkeypatch.setenv(f"GIT_{name}_EMAIL", "test@example.org")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(repo), "-c", "commit.gpgsign=false", *args], check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    (repo / "a.txt").write_text("a\n")
+    git("add", "a.txt")
+    git("commit", "-q", "-m", "first")
+    head = (repo / ".git" / "HEAD").read_text().split()[-1]
+    commit = (repo / ".git" / head).read_text().strip()
+
+    assert code_version(repo) == {"commit": commit, "dirty": False}
+    (repo / "a.txt").write_text("changed\n")
+    assert code_version(repo) == {"commit": commit, "dirty": True}
+    (repo / "a.txt").write_text("a\n")
+    (repo / "new.py").write_text("")
+    assert code_version(repo)["dirty"] is True
+
+    elsewhere = tmp_path / "plain"
+    elsewhere.mkdir()
+    assert code_version(elsewhere) == {"commit": "unknown", "dirty": None}
+
+
+def test_package_versions(monkeypatch):
+    monkeypatch.setattr(provenance, "PACKAGES", ("numpy", "pyyaml", "no-such-package-scorematch-test"))
+    versions = package_versions()
+    assert versions["python"] == platform.python_version()
+    assert versions["numpy"] == np.__version__
+    assert versions["pyyaml"] != "not installed"
+    assert versions["no-such-package-scorematch-test"] == "not installed"
+
+
+def test_build_provenance_gathers_code_versions_and_time():
+    repo = Path(__file__).resolve().parents[1]
+    before = datetime.now(timezone.utc).replace(microsecond=0)
+    prov = build_provenance(
+        experiment="fig1",
+        section={"eta": 1.0},
+        root_seed=1,
+        run_seeds=[(1, 0, 0)],
+        rule="simulate",
+        wildcards={"experiment": "fig1", "case": "M3"},
+        inputs=[],
+        outputs=[Path("results/fig1/M3.npz")],
+        repo_dir=repo,
+        command="cmd",
+    )
+    assert list(prov) == list(PROVENANCE_KEYS)
+    assert prov["code"] == code_version(repo)
+    assert prov["versions"] == package_versions()
+    assert set(prov["versions"]) == {"python", *provenance.PACKAGES}
+    created = datetime.fromisoformat(prov["created"])
+    assert created.utcoffset() == timedelta(0)
+    assert before <= created <= datetime.now(timezone.utc)
+    assert prov["outputs"] == ["results/fig1/M3.npz"]
+
+
+# --------------------------------------------------------------------------- sidecars
+
+
+def test_sidecar_round_trip(tmp_path):
+    output = tmp_path / "results" / "fig1" / "M3.npz"
+    write_npz_atomic(output, {"loss": np.ones(3)})
+    prov = record()
+    sidecar = write_sidecar(output, prov)
+    assert sidecar == sidecar_path(output) == Path(f"{output}.prov.json")
+    assert json.loads(sidecar.read_text()) == prov
+    assert read_provenance(output) == prov
+    assert read_provenance(sidecar) == prov
+    assert leftovers(output.parent) == []
+
+
+def test_sidecar_wins_over_embedded_metadata(tmp_path):
+    path = tmp_path / "f.png"
+    save_figure_atomic(figure(), [path], metadata=record(rule="embedded"))
+    write_sidecar(path, record(rule="sidecar"))
+    assert read_provenance(path)["rule"] == "sidecar"
+
+
+def test_read_provenance_errors_name_the_file(tmp_path):
+    missing = tmp_path / "nope.npz"
+    with pytest.raises(FileNotFoundError, match="nope.npz"):
+        read_provenance(missing)
+
+    bare = tmp_path / "bare.npz"
+    write_npz_atomic(bare, {"x": np.zeros(1)})
+    with pytest.raises(ProvenanceError, match="bare.npz"):
+        read_provenance(bare)
+
+    plain_png = tmp_path / "plain.png"
+    figure().savefig(plain_png)
+    with pytest.raises(ProvenanceError, match="plain.png"):
+        read_provenance(plain_png)
+
+    broken = tmp_path / "broken.json"
+    broken.write_text("{}")
+    sidecar_path(broken).write_text("{not json")
+    with pytest.raises(ProvenanceError, match=re.escape("broken.json.prov.json")):
+        read_provenance(broken)
+
+    partial = tmp_path / "partial.json"
+    partial.write_text("{}")
+    sidecar_path(partial).write_text(json.dumps({"experiment": "x"}))
+    with pytest.raises(ProvenanceError, match="lacks"):
+        read_provenance(partial)
+
+
+# --------------------------------------------------------------------------- figures
+
+
+def test_png_metadata_round_trip(tmp_path):
+    path = tmp_path / "figures" / "fig1.png"
+    prov = record()
+    save_figure_atomic(figure(), [path], metadata=prov)
+    assert not sidecar_path(path).exists()
+    assert read_provenance(path) == prov
+    with Image.open(path) as image:
+        text = dict(image.text)
+    assert json.loads(text["scorematch-provenance"]) == prov
+    assert "experiment=fig1" in text["Description"]
+    assert prov["config_hash"] in text["Description"]
+
+
+def test_pdf_metadata_round_trip(tmp_path):
+    path = tmp_path / "figures" / "fig1.pdf"
+    prov = record()
+    save_figure_atomic(figure(), [path], metadata=prov)
+    assert read_provenance(path) == prov
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF")
+    keywords = re.search(rb"/Keywords \(scorematch-provenance:zlib\+base64:([A-Za-z0-9+/=]+)\)", data)
+    assert keywords is not None
+    assert json.loads(zlib.decompress(base64.b64decode(keywords.group(1)))) == prov
+    subject = re.search(rb"/Subject \(([^)]*)\)", data)
+    assert subject is not None and b"experiment=fig1" in subject.group(1)
+    assert prov["config_hash"].encode() in subject.group(1)
 
 
 @pytest.mark.parametrize("suffix", [".png", ".pdf"])
-def test_figure_metadata_is_embedded(tmp_path, suffix):
-    fig, ax = plt.subplots()
-    ax.plot([1, 2], [3, 4])
-    path = tmp_path / f"figure{suffix}"
-    prov = record(tmp_path, section={"note": "a (parenthesised) value \\ with backslash"})
-    atomic.save_figure_atomic(fig, [path], metadata=prov)
-    assert read_provenance(path)["config_section"] == prov["config_section"]
-    if suffix == ".png":  # checked independently with PIL
-        assert json.loads(Image.open(path).text["scorematch"])["config_hash"] == prov["config_hash"]
-    else:
-        assert prov["config_hash"].encode() in path.read_bytes()
+def test_embedded_metadata_survives_pdf_string_syntax_and_unicode(tmp_path, suffix):
+    path = tmp_path / f"f{suffix}"
+    prov = record(section={"note": "a (parenthesised) value \\ with backslash ) / >>", "greek": "\u03bc\u2080"})
+    save_figure_atomic(figure(), [path], metadata=prov)
+    assert read_provenance(path) == prov
 
 
-def test_cli_reports_missing_provenance(tmp_path, capsys):
-    bare = tmp_path / "bare.npz"
-    bare.write_bytes(b"not a result")
-    assert main([str(bare)]) == 2
-    assert "bare.npz" in capsys.readouterr().err
-    assert main([str(tmp_path / "absent.npz")]) == 2
+def test_pdf_and_png_written_together_without_warnings(tmp_path, recwarn):
+    paths = [tmp_path / "f.pdf", tmp_path / "f.png"]
+    save_figure_atomic(figure(), paths, metadata=record())
+    assert all(read_provenance(p) == record() for p in paths)
+    assert [str(w.message) for w in recwarn] == []  # e.g. "Unknown infodict keyword"
 
 
-def test_failed_write_leaves_previous_file_and_no_temporary(tmp_path, monkeypatch):
-    target = tmp_path / "out.json"
-    atomic.write_json_atomic(target, {"v": 1})
+def test_png_chunk_reader_handles_compressed_and_international_text(tmp_path):
+    info = PngImagePlugin.PngInfo()
+    info.add_text("plain", "a b")
+    info.add_text("zipped", "z" * 200, zip=True)
+    info.add_itxt("intl", "\u00b5 = \u03c3\u00b2", lang="en", tkey="t")
+    info.add_itxt("intlz", "\u03bc" * 50, zip=True)
+    path = tmp_path / "t.png"
+    Image.new("RGB", (2, 2)).save(path, pnginfo=info)
+    chunks = png_text_chunks(path.read_bytes())
+    assert chunks == {"plain": "a b", "zipped": "z" * 200, "intl": "\u00b5 = \u03c3\u00b2", "intlz": "\u03bc" * 50}
+    with pytest.raises(ValueError, match="PNG"):
+        png_text_chunks(b"GIF89a")
 
-    def crash(*args):
-        raise OSError("disk gone")
 
-    monkeypatch.setattr(os, "replace", crash)
-    with pytest.raises(OSError):
-        atomic.write_json_atomic(target, {"v": 2})
-    assert json.loads(target.read_text()) == {"v": 1}
-    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
-
-
-def test_unserialisable_object_writes_nothing(tmp_path):
-    target = tmp_path / "new.json"
-    with pytest.raises(ValueError):
-        atomic.write_json_atomic(target, {"v": float("nan")})
+def test_unsupported_figure_format_writes_nothing(tmp_path):
+    with pytest.raises(ValueError, match="svg"):
+        save_figure_atomic(figure(), [tmp_path / "a.png", tmp_path / "b.svg"], metadata=record())
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- atomic writers
+
+
+def test_json_serialisation_failure_mid_write_keeps_old_file(tmp_path):
+    path = tmp_path / "summary.json"
+    path.write_text("old\n")
+    # sorted keys: "a" is streamed into the temporary file before "z" fails
+    with pytest.raises(TypeError):
+        write_json_atomic(path, {"a": list(range(5000)), "z": object()})
+    assert path.read_text() == "old\n"
+    assert leftovers(tmp_path) == []
+
+    fresh = tmp_path / "fresh.json"
+    with pytest.raises(ValueError):
+        write_json_atomic(fresh, {"a": list(range(5000)), "z": float("nan")})
+    assert not fresh.exists()
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "write, name",
+    [
+        (lambda p: write_text_atomic(p, "new\n"), "a.txt"),
+        (lambda p: write_json_atomic(p, {"new": 1}), "a.json"),
+        (lambda p: write_npz_atomic(p, {"x": np.arange(4)}), "a.npz"),
+        (lambda p: save_figure_atomic(figure(), [p], metadata=record()), "a.png"),
+        (lambda p: save_figure_atomic(figure(), [p], metadata=record()), "a.pdf"),
+    ],
+)
+def test_failed_replace_leaves_target_and_no_temporary(tmp_path, monkeypatch, write, name):
+    def crash(src, dst):
+        assert Path(src).name.startswith(TEMP_PREFIX) and Path(src).stat().st_size > 0
+        raise OSError("simulated crash at replace")
+
+    monkeypatch.setattr(atomic.os, "replace", crash)
+    existing, new = tmp_path / name, tmp_path / "new" / name
+    existing.write_bytes(b"old")
+    for path in (existing, new):
+        with pytest.raises(OSError, match="simulated"):
+            write(path)
+        assert leftovers(path.parent) == []
+    assert existing.read_bytes() == b"old"
+    assert not new.exists()
+
+
+def test_figure_failure_on_second_path_touches_neither(tmp_path, monkeypatch):
+    fig = figure()
+    original = fig.savefig
+
+    def savefig(out, *, format, metadata):
+        if format == "png":
+            out.write(b"half a png")
+            raise RuntimeError("renderer died")
+        return original(out, format=format, metadata=metadata)
+
+    monkeypatch.setattr(fig, "savefig", savefig)
+    pdf, png = tmp_path / "f.pdf", tmp_path / "f.png"
+    png.write_bytes(b"old png")
+    with pytest.raises(RuntimeError, match="renderer died"):
+        save_figure_atomic(fig, [pdf, png], metadata=record())
+    assert not pdf.exists()
+    assert png.read_bytes() == b"old png"
+    assert leftovers(tmp_path) == []
+
+
+def test_temporary_is_fsynced_before_it_replaces_the_target(tmp_path, monkeypatch):
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+
+    def fsync(fd):
+        events.append(("fsync", os.fstat(fd).st_ino))
+        real_fsync(fd)
+
+    def replace(src, dst):
+        events.append(("replace", os.stat(src).st_ino))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(atomic.os, "fsync", fsync)
+    monkeypatch.setattr(atomic.os, "replace", replace)
+    write_text_atomic(tmp_path / "t.txt", "x")
+    replaced_inode = next(inode for kind, inode in events if kind == "replace")
+    assert events.index(("fsync", replaced_inode)) < events.index(("replace", replaced_inode))
+
+
+def test_interrupt_inside_writer_cleans_up(tmp_path):
+    path = tmp_path / "x.bin"
+    with pytest.raises(KeyboardInterrupt):
+        with atomic.atomic_writer(path) as out:
+            out.write(b"partial")
+            raise KeyboardInterrupt
+    assert not path.exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_killed_writer_never_leaves_a_partial_target(tmp_path):
+    path = tmp_path / "result.json"
+    path.write_text('{"old": true}\n')
+    script = (
+        "import sys, time\n"
+        "from scorematch.atomic import atomic_writer\n"
+        "with atomic_writer(sys.argv[1]) as out:\n"
+        "    out.write(b'{\"new\": [1, 2,')\n"
+        "    out.flush()\n"
+        "    print('writing', flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC_DIR), os.environ.get("PYTHONPATH", "")])}
+    child = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, env=env)
+    try:
+        assert child.stdout.readline() == b"writing\n"
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.wait(timeout=10)
+        child.stdout.close()
+    assert child.returncode == -signal.SIGKILL
+    assert path.read_text() == '{"old": true}\n'
+    stale = leftovers(tmp_path)
+    assert len(stale) == 1 and stale[0].startswith(f"{TEMP_PREFIX}result.json.")
+    assert (tmp_path / stale[0]).read_bytes() == b'{"new": [1, 2,'
+
+
+def test_writers_content_and_permissions(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "t.txt", "a\u00b5\n")
+        write_json_atomic(tmp_path / "d" / "j.json", {"b": 1, "a": [1.5]})
+        write_npz_atomic(tmp_path / "n.npz", {"x": np.arange(3.0), "file": np.array([1, 2])})
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "t.txt").read_bytes() == "a\u00b5\n".encode()
+    assert json.loads((tmp_path / "d" / "j.json").read_text()) == {"a": [1.5], "b": 1}
+    assert (tmp_path / "d" / "j.json").read_text().startswith('{\n  "a"')
+    with np.load(tmp_path / "n.npz", allow_pickle=False) as data:
+        assert sorted(data.files) == ["file", "x"]
+        assert np.array_equal(data["x"], np.arange(3.0))
+        assert np.array_equal(data["file"], [1, 2])
+    for name in ("t.txt", "d/j.json", "n.npz"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
+
+
+def test_npz_is_byte_identical_for_equal_arrays_and_refuses_objects(tmp_path):
+    arrays = {"loss": np.linspace(0, 1, 7), "mu": np.eye(2)}
+    write_npz_atomic(tmp_path / "a.npz", arrays)
+    write_npz_atomic(tmp_path / "b.npz", {k: v.copy() for k, v in arrays.items()})
+    assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
+    with zipfile.ZipFile(tmp_path / "a.npz") as archive:  # a fixed timestamp, not "now"
+        assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+    with pytest.raises(TypeError, match="object"):
+        write_npz_atomic(tmp_path / "c.npz", {"o": np.array([None, 1], dtype=object)})
+    assert not (tmp_path / "c.npz").exists()
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_missing_file_exits_2(tmp_path, capsys):
+    missing = tmp_path / "results" / "nothing.npz"
+    assert main([str(missing)]) == 2
+    assert str(missing) in capsys.readouterr().err
+
+
+def test_cli_file_without_provenance_exits_2(tmp_path, capsys):
+    bare = tmp_path / "bare.npz"
+    write_npz_atomic(bare, {"x": np.zeros(2)})
+    assert main([str(bare)]) == 2
+    err = capsys.readouterr().err
+    assert str(bare) in err and "no provenance" in err
+
+
+def test_cli_prints_origin_and_regenerate_command(tmp_path, capsys):
+    path = tmp_path / "figures" / "fig1.pdf"
+    prov = record()
+    save_figure_atomic(figure(), [path], metadata=prov)
+    assert main([str(path)]) == 0
+    out = capsys.readouterr().out
+    assert COMMAND in out
+    for text in ("fig1", "plot_fig1", prov["config_hash"], "20251122", prov["code"]["commit"], "dirty", "numpy 2.4.6"):
+        assert text in out, text
+
+    assert main(["--json", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out) == prov
+
+
+def test_cli_several_files_reports_each_and_fails_if_any_lacks_provenance(tmp_path, capsys):
+    good = tmp_path / "good.npz"
+    write_npz_atomic(good, {"x": np.zeros(1)})
+    write_sidecar(good, record(rule="simulate"))
+    assert main([str(good), str(tmp_path / "gone.npz")]) == 2
+    captured = capsys.readouterr()
+    assert "simulate" in captured.out and "gone.npz" in captured.err
+
+
+def test_cli_runs_as_a_module(tmp_path):
+    path = tmp_path / "r.json"
+    write_json_atomic(path, {})
+    write_sidecar(path, record())
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC_DIR), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-m", "scorematch.provenance", str(path)], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert COMMAND in done.stdout
+    done = subprocess.run(
+        [sys.executable, "-m", "scorematch.provenance", str(tmp_path / "x")], capture_output=True, text=True, env=env
+    )
+    assert done.returncode == 2 and str(tmp_path / "x") in done.stderr
+
+
+def test_provenance_rows():
+    prov = record()
+    (row,) = provenance_rows(["figures/fig1.pdf"], [prov])
+    assert list(row) == list(provenance.PROVENANCE_COLUMNS)
+    assert row["file"] == "figures/fig1.pdf"
+    assert row["config_hash"] == prov["config_hash"][:16]
+    assert row["commit"] == "0123456789ab" and row["dirty"] is True
+    assert row["regenerate_command"] == COMMAND
+    with pytest.raises(ValueError):
+        provenance_rows(["a", "b"], [prov])

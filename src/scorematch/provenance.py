@@ -1,148 +1,285 @@
 """Provenance of every output: config section and hash, seeds, code and package versions.
 
-For an output X the record is written to X.prov.json; figures also embed it (see
-scorematch.atomic.save_figure_atomic).  `scorematch-provenance FILE` prints it and the
-command that regenerates the file.
+Convention: for an output X the record is X.prov.json (written atomically). Figures also
+embed it (PNG tEXt / PDF info dictionary, see scorematch.atomic), so a figure copied
+without its sidecar still says where it came from. ``scorematch-provenance FILE`` (main)
+prints the record and the command that regenerates the file.
+
+Seeds: root_seed is the config's root seed; run_seeds holds one entry per run exactly as
+the run's generator was seeded. The workflow stores SeedSequence spawn keys
+[experiment key, run index, stream] (scorematch.seeding.run_spawn_key), i.e. run i drew
+from PCG64(SeedSequence(root_seed, spawn_key=run_seeds[i])).
+
+Pure functions (config_hash, canonical_section, make_provenance, describe, the metadata
+decoders) take plain data; code_version, package_versions, build_provenance and the
+readers/writers do the I/O.
 """
 
 import argparse
+import base64
+import binascii
 import hashlib
 import importlib.metadata
 import json
+import math
 import platform
 import re
+import struct
 import subprocess
 import sys
+import zlib
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 
-from scorematch.atomic import write_json_atomic
+import numpy as np
+
+from scorematch.atomic import (
+    PDF_PROVENANCE_MARKER,
+    PNG_PROVENANCE_KEY,
+    write_json_atomic,
+)
 
 SIDECAR_SUFFIX = ".prov.json"
 PACKAGES = ("numpy", "scipy", "matplotlib", "snakemake", "pyyaml", "scorematch")
+PROVENANCE_KEYS = (
+    "experiment",
+    "config_section",
+    "config_hash",
+    "root_seed",
+    "run_seeds",
+    "code",
+    "versions",
+    "rule",
+    "wildcards",
+    "inputs",
+    "outputs",
+    "created",
+    "regenerate_command",
+)
+UNKNOWN_COMMIT = "unknown"
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PDF_PROVENANCE = re.compile(re.escape(PDF_PROVENANCE_MARKER.encode("ascii")) + rb"([A-Za-z0-9+/=\s]+)")
+
+
+class ProvenanceError(LookupError):
+    """An output has no (readable) provenance record."""
+
+
+# ---------------------------------------------------------------------------------------
+# Pure functions
+
+
+def _plain(value, *, where):
+    """value as plain JSON data: dicts with str keys, lists, str, int, float, bool, None.
+
+    numpy scalars/arrays become Python numbers/lists, tuples become lists, non-finite
+    floats become the strings "inf", "-inf", "nan" (JSON has no such numbers).
+    """
+    if isinstance(value, Mapping):
+        out = {}
+        for key, item in value.items():
+            name = key if isinstance(key, str) else str(key)
+            if name in out:
+                raise ValueError(f"{where}: keys {key!r} and {name!r} collide as JSON keys")
+            out[name] = _plain(item, where=f"{where}/{name}")
+        return out
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist(), where=where)
+    if isinstance(value, np.generic):
+        return _plain(value.item(), where=where)
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, where=f"{where}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return value
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    raise TypeError(f"{where}: {type(value).__name__} is not plain config data")
+
+
+def canonical_section(section):
+    """The config section as plain JSON data (what is stored and hashed)."""
+    if not isinstance(section, Mapping):
+        raise TypeError(f"a config section must be a mapping, got {type(section).__name__}")
+    return _plain(section, where="section")
 
 
 def config_hash(section):
-    """sha256 of the canonical JSON of a config section (key order does not matter)."""
-    canonical = json.dumps(section, sort_keys=True, separators=(",", ":"))
+    """sha256 (hex) of the canonical JSON of a resolved config section.
+
+    Key order does not matter; any changed value (including int 1 vs float 1.0 vs True)
+    changes the hash. config_hash(canonical_section(s)) == config_hash(s).
+    """
+    canonical = json.dumps(
+        canonical_section(section), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def code_version(repo_dir):
-    """Git commit and dirty flag of repo_dir ("unknown" outside a checkout)."""
+def normalise_run_seed(seed):
+    """One run's seed as JSON data that identifies it exactly.
 
-    def git(*args):
-        return subprocess.run(
-            ["git", "-C", str(repo_dir), *args], capture_output=True, text=True, check=True
-        ).stdout.strip()
-
-    try:
-        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
-    except (OSError, subprocess.CalledProcessError):
-        return {"commit": "unknown", "dirty": None}
-
-
-def package_versions():
-    """Python and the versions of the packages that make the numbers."""
-    versions = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    An int stays an int; a spawn key (sequence of ints) becomes a list of ints; a numpy
+    SeedSequence becomes {"entropy": ..., "spawn_key": [...]}.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        entropy = seed.entropy
+        entropy = [int(e) for e in entropy] if isinstance(entropy, (list, tuple, np.ndarray)) else int(entropy)
+        return {"entropy": entropy, "spawn_key": [int(k) for k in seed.spawn_key]}
+    if isinstance(seed, (bool, np.bool_)):
+        raise TypeError(f"a run seed cannot be a bool: {seed!r}")
+    if isinstance(seed, (int, np.integer)):
+        return int(seed)
+    if isinstance(seed, (list, tuple, np.ndarray)):
+        return [normalise_run_seed_part(part, seed=seed) for part in seed]
+    raise TypeError(f"a run seed must be an int, a spawn key (ints) or a SeedSequence, got {seed!r}")
 
 
-def build_provenance(*, experiment, section, root_seed, run_seeds, rule, wildcards, inputs, outputs, repo_dir, command):
-    """The provenance record of one job's outputs (a JSON-ready dict)."""
+def normalise_run_seed_part(part, *, seed):
+    if isinstance(part, (bool, np.bool_)) or not isinstance(part, (int, np.integer)):
+        raise TypeError(f"spawn key {seed!r} must hold ints only, got {part!r}")
+    return int(part)
+
+
+def make_provenance(
+    *,
+    experiment,
+    section,
+    root_seed,
+    run_seeds,
+    rule,
+    wildcards,
+    inputs,
+    outputs,
+    command,
+    code,
+    versions,
+    created,
+):
+    """The provenance record (a JSON-ready dict) from plain data; build_provenance gathers
+    code, versions and created."""
+    if isinstance(root_seed, (bool, np.bool_)) or not isinstance(root_seed, (int, np.integer)):
+        raise TypeError(f"root_seed must be an int, got {root_seed!r}")
+    canonical = canonical_section(section)
     return {
-        "experiment": experiment,
-        "config_section": section,
-        "config_hash": config_hash(section),
-        "root_seed": root_seed,
-        "run_seeds": [list(seed) if isinstance(seed, (tuple, list)) else seed for seed in run_seeds],
-        "seed_scheme": "numpy SeedSequence(root_seed, spawn_key=(sha256(name)[:8] little-endian, run, stream))",
-        "code": code_version(repo_dir),
-        "versions": package_versions(),
-        "rule": rule,
-        "wildcards": dict(wildcards),
-        "inputs": list(inputs),
-        "outputs": list(outputs),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "regenerate_command": command,
+        "experiment": str(experiment),
+        "config_section": canonical,
+        "config_hash": config_hash(canonical),
+        "root_seed": int(root_seed),
+        "run_seeds": [normalise_run_seed(seed) for seed in run_seeds],
+        "code": {"commit": str(code["commit"]), "dirty": code["dirty"]},
+        "versions": {str(k): str(v) for k, v in versions.items()},
+        "rule": str(rule),
+        "wildcards": {str(k): str(v) for k, v in dict(wildcards).items()},
+        "inputs": [str(p) for p in inputs],
+        "outputs": [str(p) for p in outputs],
+        "created": created,
+        "regenerate_command": str(command),
     }
 
 
 def sidecar_path(path):
+    """The sidecar of an output: X -> X.prov.json."""
     return Path(f"{path}{SIDECAR_SUFFIX}")
 
 
-def write_sidecar(path, provenance):
-    write_json_atomic(sidecar_path(path), provenance)
+def png_text_chunks(data):
+    """The text chunks (tEXt, zTXt, iTXt) of PNG bytes as {keyword: text}."""
+    if not data.startswith(_PNG_SIGNATURE):
+        raise ValueError("not a PNG file (bad signature)")
+    texts = {}
+    position = len(_PNG_SIGNATURE)
+    while position + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind = data[position + 4 : position + 8]
+        body = data[position + 8 : position + 8 + length]
+        if len(body) != length:
+            raise ValueError("truncated PNG chunk")
+        position += 12 + length  # length, type, data, CRC
+        if kind == b"tEXt":
+            keyword, _, text = body.partition(b"\x00")
+            texts[keyword.decode("latin-1")] = text.decode("latin-1")
+        elif kind == b"zTXt":
+            keyword, _, rest = body.partition(b"\x00")
+            texts[keyword.decode("latin-1")] = zlib.decompress(rest[1:]).decode("latin-1")
+        elif kind == b"iTXt":
+            keyword, _, rest = body.partition(b"\x00")
+            compressed, rest = rest[0], rest[2:]
+            _language, _, rest = rest.partition(b"\x00")
+            _translated, _, text = rest.partition(b"\x00")
+            texts[keyword.decode("latin-1")] = (zlib.decompress(text) if compressed else text).decode("utf-8")
+        elif kind == b"IEND":
+            break
+    return texts
 
 
-def embedded_provenance(path):
-    """The record embedded in a PNG (tEXt "scorematch") or PDF (/Keywords), else None."""
-    suffix = Path(path).suffix.lower()
+def png_provenance(data):
+    """The provenance record embedded in PNG bytes, or None."""
+    text = png_text_chunks(data).get(PNG_PROVENANCE_KEY)
+    return None if text is None else json.loads(text)
+
+
+def pdf_provenance(data):
+    """The provenance record embedded in PDF bytes (last one, as for an updated PDF), or None."""
+    matches = _PDF_PROVENANCE.findall(data)
+    if not matches:
+        return None
+    packed = re.sub(rb"\s+", b"", matches[-1])
+    return json.loads(zlib.decompress(base64.b64decode(packed, validate=True)).decode("utf-8"))
+
+
+def embedded_provenance(data, *, suffix):
+    """The record embedded in a figure's bytes (by file suffix), or None."""
+    suffix = suffix.lower()
     if suffix == ".png":
-        from PIL import Image  # matplotlib's own dependency
-
-        with Image.open(path) as image:
-            text = image.text.get("scorematch")
-        return json.loads(text) if text else None
+        return png_provenance(data)
     if suffix == ".pdf":
-        match = re.search(rb"/Keywords \((.*?)(?<!\\)\)", Path(path).read_bytes(), re.S)
-        if match:
-            raw = match.group(1)
-            text = re.sub(rb"\\([()\\])", rb"\1", raw).decode("latin-1")
-            return json.loads(text)
+        return pdf_provenance(data)
     return None
 
 
-def read_provenance(path):
-    """The provenance of an output: its sidecar, else the record embedded in the file."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    sidecar = sidecar_path(path)
-    if sidecar.exists():
-        return json.loads(sidecar.read_text())
-    embedded = embedded_provenance(path)
-    if embedded is None:
-        raise LookupError(f"{path}: no provenance (no {sidecar.name} and nothing embedded)")
-    return embedded
+def check_provenance(record, *, source):
+    """record, if it is a provenance record; else ProvenanceError naming source."""
+    if not isinstance(record, dict):
+        raise ProvenanceError(f"{source}: provenance is not a JSON object")
+    missing = [key for key in PROVENANCE_KEYS if key not in record]
+    if missing:
+        raise ProvenanceError(f"{source}: provenance record lacks {', '.join(missing)}")
+    return record
 
 
-def describe(provenance):
-    """Human-readable lines for a provenance record."""
-    code = provenance["code"]
-    versions = ", ".join(f"{k} {v}" for k, v in provenance["versions"].items())
-    return "\n".join(
-        [
-            f"experiment:     {provenance['experiment']}",
-            f"rule:           {provenance['rule']} {provenance['wildcards']}",
-            f"config hash:    {provenance['config_hash']}",
-            f"config section: {json.dumps(provenance['config_section'], sort_keys=True)}",
-            f"root seed:      {provenance['root_seed']} ({len(provenance['run_seeds'])} run seeds)",
-            f"code:           {code['commit']}{' (dirty tree)' if code['dirty'] else ''}",
-            f"versions:       {versions}",
-            f"created:        {provenance['created']}",
-            f"inputs:         {', '.join(provenance['inputs']) or '-'}",
-            f"regenerate:     {provenance['regenerate_command']}",
-        ]
-    )
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="Where a result or figure came from, and how to rebuild it.")
-    parser.add_argument("file")
-    args = parser.parse_args(argv)
-    try:
-        print(describe(read_provenance(args.file)))
-    except (FileNotFoundError, LookupError, ValueError) as error:
-        print(f"scorematch-provenance: {error}", file=sys.stderr)
-        return 2
-    return 0
+def describe(record, *, path):
+    """Human-readable account of where path came from and how to rebuild it."""
+    code = record["code"]
+    if code.get("dirty") is None:
+        state = " (working tree state unknown)"
+    elif code["dirty"]:
+        state = " (dirty working tree: uncommitted changes)"
+    else:
+        state = " (clean)"
+    wildcards = ", ".join(f"{k}={v}" for k, v in record["wildcards"].items())
+    versions = ", ".join(f"{k} {v}" for k, v in record["versions"].items())
+    seeds = record["run_seeds"]
+    lines = [
+        f"{path}",
+        f"  experiment:    {record['experiment']}",
+        f"  rule:          {record['rule']}" + (f" ({wildcards})" if wildcards else ""),
+        f"  config hash:   sha256:{record['config_hash']}",
+        f"  root seed:     {record['root_seed']}",
+        f"  run seeds:     {len(seeds)}" + (f" (first {json.dumps(seeds[0])})" if seeds else ""),
+        f"  code:          {code['commit']}{state}",
+        f"  versions:      {versions}",
+        f"  created:       {record['created']}",
+        f"  inputs:        {', '.join(record['inputs']) or '-'}",
+        "  regenerate with:",
+        f"    {record['regenerate_command']}",
+    ]
+    return "\n".join(lines)
 
 
 PROVENANCE_COLUMNS = ("file", "experiment", "rule", "config_hash", "root_seed", "commit", "dirty", "versions", "regenerate_command")
@@ -162,5 +299,134 @@ def provenance_rows(paths, records):
             "versions": " ".join(f"{k}={v}" for k, v in record["versions"].items()),
             "regenerate_command": record["regenerate_command"],
         }
-        for path, record in zip(paths, records)
+        for path, record in zip(paths, records, strict=True)
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# I/O
+
+
+def code_version(repo_dir):
+    """{"commit", "dirty"} of the git checkout at repo_dir.
+
+    dirty: `git status --porcelain` is non-empty (tracked changes or untracked files that
+    are not ignored). Outside a checkout (or without git): commit "unknown", dirty None.
+    """
+
+    def git(*args):
+        return subprocess.run(
+            ["git", "-C", str(repo_dir), *args],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
+
+    try:
+        commit = git("rev-parse", "--verify", "HEAD").strip()
+        dirty = bool(git("status", "--porcelain").strip())
+    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired):
+        return {"commit": UNKNOWN_COMMIT, "dirty": None}
+    return {"commit": commit, "dirty": dirty}
+
+
+def package_versions():
+    """Python's version and those of the packages that make the numbers and figures."""
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def build_provenance(*, experiment, section, root_seed, run_seeds, rule, wildcards, inputs, outputs, repo_dir, command):
+    """The provenance record of one job's outputs: make_provenance plus the code state,
+    package versions and the current UTC time."""
+    return make_provenance(
+        experiment=experiment,
+        section=section,
+        root_seed=root_seed,
+        run_seeds=run_seeds,
+        rule=rule,
+        wildcards=wildcards,
+        inputs=inputs,
+        outputs=outputs,
+        command=command,
+        code=code_version(repo_dir),
+        versions=package_versions(),
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    )
+
+
+def write_sidecar(path, prov):
+    """Write prov to path's sidecar (X.prov.json) atomically; returns the sidecar path."""
+    sidecar = sidecar_path(path)
+    write_json_atomic(sidecar, prov)
+    return sidecar
+
+
+def read_provenance(path):
+    """The provenance record of an output: its sidecar if present, else the record embedded
+    in a PDF/PNG. A sidecar itself may be given.
+
+    Raises FileNotFoundError if path does not exist and ProvenanceError (naming the file)
+    if it has no readable provenance.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.name.endswith(SIDECAR_SUFFIX):
+        source = path
+    else:
+        sidecar = sidecar_path(path)
+        source = sidecar if sidecar.is_file() else None
+    if source is not None:
+        try:
+            record = json.loads(source.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ProvenanceError(f"{source}: unreadable provenance sidecar ({error})") from error
+        return check_provenance(record, source=source)
+    try:
+        record = embedded_provenance(path.read_bytes(), suffix=path.suffix)
+    except (ValueError, zlib.error, binascii.Error, UnicodeDecodeError) as error:
+        raise ProvenanceError(f"{path}: unreadable embedded provenance ({error})") from error
+    if record is None:
+        raise ProvenanceError(f"{path}: no provenance (no {sidecar_path(path).name} next to it, none embedded in the file)")
+    return check_provenance(record, source=path)
+
+
+def main(argv=None):
+    """scorematch-provenance FILE...: where each file came from and how to regenerate it.
+
+    Exit status 0, or 2 if a file does not exist or has no provenance.
+    """
+    parser = argparse.ArgumentParser(
+        prog="scorematch-provenance",
+        description="Where a file under results/ or figures/ came from, and the command that regenerates it.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE")
+    parser.add_argument("--json", action="store_true", help="print the raw provenance record(s) as JSON")
+    args = parser.parse_args(argv)
+
+    status = 0
+    for index, name in enumerate(args.files):
+        try:
+            record = read_provenance(name)
+        except (OSError, ProvenanceError) as error:
+            print(f"scorematch-provenance: {error}", file=sys.stderr)
+            status = 2
+            continue
+        if args.json:
+            print(json.dumps(record, indent=2, sort_keys=True))
+        else:
+            if index:
+                print()
+            print(describe(record, path=name))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

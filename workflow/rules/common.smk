@@ -43,7 +43,7 @@ def regenerate_command(target):
         for f in workflow.overwrite_configfiles
     ]
     configfiles = "".join(f" --configfile {shlex.quote(str(f))}" for f in overrides)
-    return f"snakemake --cores 2 --forcerun {target}{configfiles}"
+    return f"snakemake {target} --cores 2 --force{configfiles}"
 
 
 def all_figures():

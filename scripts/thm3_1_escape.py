@@ -3,7 +3,8 @@ perturbation per run) -> results/thm3_1/escape.npz."""
 
 import numpy as np
 
-from scorematch.dynamics import classify_outcomes, exact_gradient, gradient_descent, log_spaced_steps
+from scorematch.dynamics import exact_gradient
+from scorematch.experiment import descend_and_classify
 from scorematch.pipeline import (
     load_json,
     progress_reporter,
@@ -27,34 +28,15 @@ starts = perturbed_starts(
     generators=run_generators(snakemake.params.root_seed, name, n_runs=runs, stream=STREAM_INIT),
 )
 mu_star = np.zeros(d)
-trajectory = gradient_descent(
+arrays = descend_and_classify(
     starts,
     mu_star,
-    eta=section["eta"],
-    record_at=log_spaced_steps(section["n_steps"], n_records=section["n_records"]),
+    section,
     step_gradient=exact_gradient(mu_star),
     on_record=progress_reporter(logger, n_steps=section["n_steps"]),
 )
-n_converged, outcome = classify_outcomes(
-    trajectory.distance,
-    converge_tol=section["converge_tol"],
-    diverge_radius=section["diverge_radius"],
-)
-logger.info("n_converged %s outcomes %s", n_converged.tolist(), outcome.tolist())
-arrays = {
-    "tau": trajectory.tau,
-    "loss": trajectory.loss,
-    "distance": trajectory.distance,
-    "norm": trajectory.norm,
-    "initial": starts,
-    "final": trajectory.final,
-    "centre": trajectory.centre,
-    "spread": trajectory.spread,
-    "target": mu_star,
-    "n_converged": n_converged,
-    "outcome": outcome,
-    "a_star": np.float64(point["a_star"]),
-}
+arrays["a_star"] = np.float64(point["a_star"])
+logger.info("n_converged %s outcomes %s", arrays["n_converged"].tolist(), arrays["outcome"].tolist())
 provenance = snakemake_provenance(
     snakemake,
     experiment=name,

@@ -112,6 +112,16 @@ def run_specification(spec, *, root_seed, name, on_record=None):
         step_gradient = minibatch_gradient(mu_star, batch_size=spec["batch_size"], generators=generators)
     else:
         step_gradient = exact_gradient(mu_star, rule=rule)
+    return descend_and_classify(
+        initial, mu_star, spec, step_gradient=step_gradient, rule=rule, on_record=on_record
+    )
+
+
+def descend_and_classify(initial, mu_star, spec, *, step_gradient, rule=LineRule(), on_record=None):
+    """GD from given initial vectors with spec's eta, n_steps, n_records and thresholds.
+
+    initial: (R, n, d); mu_star: (d,).  Returns the arrays of :func:`run_specification`.
+    """
     trajectory = gradient_descent(
         initial,
         mu_star,

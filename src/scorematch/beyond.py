@@ -1,0 +1,169 @@
+"""Numerics of the "past the paper" experiments (issue 7).
+
+- Phase diagram of the intermediate regime: outcome fractions per (initial spread sigma,
+  distance M) cell, the empirical critical spread sigma*(M) and a least-squares law for
+  log sigma* against M.
+- Population gradient EM: the first term of the score-matching gradient only,
+  2 E[w_i g] = -2 E[w_i (x - mu_i)] (Stein's identity), on the same quadrature rule.
+- Noise scale: the paper's sufficient threshold t >= log n + log M + 2 (Theorem 2.1).
+"""
+
+import numpy as np
+
+from scorematch.population import (
+    _CHUNK_ENTRIES,
+    _points_per_run,
+    quadrature_points,
+    relative_to_target,
+    softmax_weights,
+    span_basis,
+)
+from scorematch.quadrature import LineRule, outer_node_count
+
+PHASE_LABELS = ("all", "one", "none", "other")
+
+
+# ------------------------------------------------------------------ phase diagram
+
+
+def phase_initial(sigmas, offsets):
+    """Initial parameters of a phase-diagram column: (S * R, n, d).
+
+    sigmas: (S,) spreads; offsets: (R, n, d) standard-normal draws, one per seed, shared
+    by every sigma (common random numbers: seed r at sigma s starts at s * offsets[r]).
+    Row s * R + r is sigma index s, seed r.
+    """
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    offsets = np.asarray(offsets, dtype=np.float64)
+    return (sigmas[:, None, None, None] * offsets[None]).reshape(-1, *offsets.shape[1:])
+
+
+def phase_outcomes(final_distance, *, converge_tol, diverge_radius):
+    """Outcome label per run from the final distances (..., n) to mu*.
+
+    "all": every parameter within converge_tol; "one": exactly one within it and every
+    other one beyond diverge_radius; "none": no parameter within converge_tol;
+    "other": anything else (e.g. two of five converged).
+    Returns n_converged (...) int64 and outcome (...) str.
+    """
+    final_distance = np.asarray(final_distance, dtype=np.float64)
+    converged = final_distance < converge_tol
+    n_converged = converged.sum(-1)
+    far = (converged | (final_distance > diverge_radius)).all(-1)
+    outcome = np.where(
+        converged.all(-1),
+        "all",
+        np.where((n_converged == 1) & far, "one", np.where(n_converged == 0, "none", "other")),
+    )
+    return n_converged.astype(np.int64), outcome
+
+
+def outcome_fractions(outcome):
+    """{label: (...) fraction over the last axis (seeds)} for every PHASE_LABELS label."""
+    outcome = np.asarray(outcome)
+    return {label: (outcome == label).mean(axis=-1) for label in PHASE_LABELS}
+
+
+def critical_spread(sigmas, fraction_all, *, level=0.5):
+    """Largest sigma with fraction_all >= level, interpolated in log sigma.
+
+    sigmas: (S,) increasing; fraction_all: (S,).  Let i be the largest index with
+    fraction_all[i] >= level.  The crossing is interpolated linearly in log sigma
+    between sigmas[i] and sigmas[i + 1] (where the fraction is below level).
+    Returns (sigma_star, status): status "ok"; "above_grid" (the last sigma still has
+    fraction >= level: sigma* >= sigmas[-1], returned as NaN) or "below_grid" (no sigma
+    reaches level: NaN).
+    """
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    fraction_all = np.asarray(fraction_all, dtype=np.float64)
+    if np.any(np.diff(sigmas) <= 0):
+        raise ValueError("sigmas must be strictly increasing")
+    above = np.flatnonzero(fraction_all >= level)
+    if above.size == 0:
+        return float("nan"), "below_grid"
+    i = int(above[-1])
+    if i == len(sigmas) - 1:
+        return float("nan"), "above_grid"
+    f0, f1 = fraction_all[i], fraction_all[i + 1]
+    x0, x1 = np.log(sigmas[i]), np.log(sigmas[i + 1])
+    x = x0 + (f0 - level) / (f0 - f1) * (x1 - x0)
+    return float(np.exp(x)), "ok"
+
+
+def fit_line(x, y):
+    """Ordinary least squares y = intercept + slope x with standard errors.
+
+    Returns a dict: slope, intercept, slope_se, intercept_se, n_points, residual_sd.
+    Standard errors need at least 3 points (NaN otherwise); 2 points fit exactly.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1 or len(x) < 2:
+        raise ValueError("need two 1-D arrays of equal length >= 2")
+    n = len(x)
+    xm, ym = x.mean(), y.mean()
+    sxx = ((x - xm) ** 2).sum()
+    if sxx == 0:
+        raise ValueError("x has no spread")
+    slope = ((x - xm) * (y - ym)).sum() / sxx
+    intercept = ym - slope * xm
+    residual = y - intercept - slope * x
+    if n > 2:
+        s2 = (residual**2).sum() / (n - 2)
+        slope_se = np.sqrt(s2 / sxx)
+        intercept_se = np.sqrt(s2 * (1.0 / n + xm**2 / sxx))
+        residual_sd = np.sqrt(s2)
+    else:
+        slope_se = intercept_se = residual_sd = float("nan")
+    return {
+        "slope": float(slope),
+        "intercept": float(intercept),
+        "slope_se": float(slope_se),
+        "intercept_se": float(intercept_se),
+        "n_points": int(n),
+        "residual_sd": float(residual_sd),
+    }
+
+
+# ------------------------------------------------------------------ gradient EM
+
+
+def gradient_em_direction(mu, mu_star, *, rule=LineRule()):
+    """Population gradient-EM direction 2 E[w_i(x) g(x)], g = sum_j w_j mu_j - mu*.
+
+    The first term of the score-matching gradient; by Stein's identity it equals
+    -2 E[w_i(x) (x - mu_i)], x ~ N(mu*, I).  Same reduced k-dimensional quadrature as
+    :func:`scorematch.population.population_loss_and_gradient`.
+    mu: (R, n, d); mu_star: (d,) or (R, d).  Returns (R, n, d).
+    """
+    relative = relative_to_target(mu, mu_star)
+    basis = span_basis(relative)
+    coords = np.einsum("rnd,rkd->rnk", relative, basis)
+    runs, n, k = coords.shape
+    outer_nodes = outer_node_count(coords[..., 1:], rule=rule)
+    chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(n, k, rule, outer_nodes) * n))
+    parts = []
+    for start in range(0, runs, chunk):
+        part = coords[start : start + chunk]
+        points, weights = quadrature_points(part, rule=rule, outer_nodes=outer_nodes)
+        w = softmax_weights(points, part)  # (R, n, P)
+        g = np.swapaxes(part, -1, -2) @ w  # (R, k, P)
+        parts.append(2.0 * (weights[:, None, :] * w) @ np.swapaxes(g, -1, -2))
+    return np.einsum("rnk,rkd->rnd", np.concatenate(parts), basis)
+
+
+def gradient_em_step(mu_star, *, rule=LineRule()):
+    """Step function for :func:`scorematch.dynamics.gradient_descent`: gradient EM."""
+
+    def gradient(mu, step):
+        return gradient_em_direction(mu, mu_star, rule=rule)
+
+    return gradient
+
+
+# ------------------------------------------------------------------ noise scale
+
+
+def noise_threshold(n_components, distance):
+    """Theorem 2.1's sufficient noise scale log n + log M + 2."""
+    return float(np.log(n_components) + np.log(distance) + 2.0)

@@ -1,0 +1,132 @@
+"""Numerics of the issue-7 experiments (src/scorematch/beyond.py)."""
+
+import numpy as np
+import pytest
+
+from scorematch.beyond import (
+    critical_spread,
+    fit_line,
+    gradient_em_direction,
+    noise_threshold,
+    outcome_fractions,
+    phase_initial,
+    phase_outcomes,
+)
+
+
+def _monte_carlo_em(mu, mu_star, n_samples, rng):
+    """-2 E[w_i (x - mu_i)] with x ~ N(mu*, I), posterior weights written out here:
+    w_i proportional to exp(-|x - mu_i|^2 / 2) (equal mixing weights).
+    Returns mean (n, d) and standard error (n, d)."""
+    d = mu.shape[-1]
+    x = mu_star + rng.standard_normal((n_samples, d))
+    sq = ((x[:, None, :] - mu[None, :, :]) ** 2).sum(-1)  # (N, n)
+    logit = -0.5 * sq
+    logit -= logit.max(axis=1, keepdims=True)
+    w = np.exp(logit)
+    w /= w.sum(axis=1, keepdims=True)
+    samples = -2.0 * w[:, :, None] * (x[:, None, :] - mu[None, :, :])  # (N, n, d)
+    return samples.mean(0), samples.std(0, ddof=1) / np.sqrt(n_samples)
+
+
+@pytest.mark.parametrize(
+    "mu, mu_star",
+    [
+        (np.array([[0.3], [-1.2], [2.0]]), np.array([1.5])),  # collinear, k = 1
+        (np.array([[0.5, 0.2], [-1.0, 0.7], [1.1, -0.4]]), np.array([1.0, 0.5])),  # k = 2
+    ],
+)
+def test_gradient_em_matches_monte_carlo_of_stein_form(mu, mu_star):
+    rng = np.random.default_rng(7)
+    mean, se = _monte_carlo_em(mu, mu_star, 400_000, rng)
+    direction = gradient_em_direction(mu[None], mu_star)[0]
+    assert direction.shape == mu.shape
+    assert np.all(np.abs(direction - mean) <= 5 * se + 1e-12), (direction, mean, se)
+
+
+def test_gradient_em_is_not_the_full_gradient():
+    # away from the mixture fixed points the second term of the score-matching gradient
+    # is nonzero: the EM direction must differ from the full gradient
+    from scorematch.population import population_loss_and_gradient
+
+    mu = np.array([[[0.3], [-1.2], [2.0]]])
+    full = population_loss_and_gradient(mu, np.array([1.5]))[1]
+    em = gradient_em_direction(mu, np.array([1.5]))
+    assert np.abs(full - em).max() > 1e-3
+
+
+def test_gradient_em_vanishes_at_target():
+    mu = np.full((1, 3, 2), 0.7)
+    assert np.abs(gradient_em_direction(mu, np.array([0.7, 0.7]))).max() < 1e-12
+
+
+def test_critical_spread_interpolates_in_log_sigma():
+    sigmas = np.array([1e-4, 1e-3, 1e-2, 1e-1])
+    value, status = critical_spread(sigmas, [1.0, 1.0, 0.75, 0.25])
+    assert status == "ok"
+    assert value == pytest.approx(10**-1.5, rel=1e-12)
+
+
+def test_critical_spread_takes_the_largest_crossing():
+    sigmas = np.array([1e-4, 1e-3, 1e-2, 1e-1])
+    # non-monotone: 1e-3 dips below 0.5, 1e-2 is back above; the crossing after 1e-2
+    value, status = critical_spread(sigmas, [1.0, 0.2, 0.6, 0.0])
+    assert status == "ok"
+    assert value == pytest.approx(10 ** (-2 + 0.1 / 0.6), rel=1e-12)
+
+
+def test_critical_spread_edges():
+    sigmas = np.array([1e-3, 1e-2, 1e-1])
+    value, status = critical_spread(sigmas, [0.4, 0.1, 0.0])
+    assert status == "below_grid" and np.isnan(value)
+    value, status = critical_spread(sigmas, [1.0, 0.9, 0.5])
+    assert status == "above_grid" and np.isnan(value)
+    with pytest.raises(ValueError):
+        critical_spread(sigmas[::-1], [1.0, 0.5, 0.0])
+
+
+def test_fit_line_recovers_known_line_and_error():
+    rng = np.random.default_rng(3)
+    x = np.linspace(1.0, 8.0, 400)
+    noise_sd = 0.5
+    y = 2.0 - 3.0 * x + noise_sd * rng.standard_normal(x.size)
+    fit = fit_line(x, y)
+    expected_se = noise_sd / np.sqrt(((x - x.mean()) ** 2).sum())
+    assert abs(fit["slope"] + 3.0) < 4 * expected_se
+    assert fit["slope_se"] == pytest.approx(expected_se, rel=0.15)
+    assert abs(fit["intercept"] - 2.0) < 4 * fit["intercept_se"]
+    assert fit["residual_sd"] == pytest.approx(noise_sd, rel=0.15)
+    exact = fit_line([1.0, 2.0, 4.0], [1.0, -1.0, -5.0])
+    assert exact["slope"] == pytest.approx(-2.0)
+    assert exact["intercept"] == pytest.approx(3.0)
+    assert exact["slope_se"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_phase_initial_layout_shares_offsets():
+    offsets = np.arange(2 * 3 * 1, dtype=float).reshape(2, 3, 1) + 1.0
+    mu = phase_initial([1e-3, 1.0], offsets)
+    assert mu.shape == (4, 3, 1)
+    np.testing.assert_array_equal(mu[1], 1e-3 * offsets[1])
+    np.testing.assert_array_equal(mu[2], offsets[0])
+
+
+def test_phase_outcomes_labels():
+    distance = np.array(
+        [
+            [0.01, 0.02, 0.03],  # all
+            [0.01, 9.0, 10.0],  # one
+            [5.0, 9.0, 10.0],  # none
+            [0.01, 0.02, 10.0],  # other: two converged
+            [0.01, 1.0, 10.0],  # other: one converged, one stuck in between
+        ]
+    )
+    n_conv, outcome = phase_outcomes(distance, converge_tol=0.05, diverge_radius=3.0)
+    assert n_conv.tolist() == [3, 1, 0, 2, 1]
+    assert outcome.tolist() == ["all", "one", "none", "other", "other"]
+    fractions = outcome_fractions(outcome)
+    assert fractions["other"] == pytest.approx(0.4)
+    assert sum(fractions.values()) == pytest.approx(1.0)
+
+
+def test_noise_threshold():
+    assert noise_threshold(3, 4.0) == pytest.approx(np.log(12.0) + 2.0)

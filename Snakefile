@@ -20,6 +20,7 @@ include: "workflow/rules/plot.smk"
 include: "workflow/rules/rates.smk"
 include: "workflow/rules/theorems.smk"
 include: "workflow/rules/verdicts.smk"
+include: "workflow/rules/beyond.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -29,6 +30,7 @@ rule all:
         all_figures(),
         rate_targets(),
         theorem_targets(),
+        beyond_targets(),
         "results/verdicts.csv",
         "results/verdicts.md",
         "results/provenance.csv",

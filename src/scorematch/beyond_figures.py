@@ -1,0 +1,56 @@
+"""Figures of the issue-7 experiments (matplotlib objects, no file I/O)."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _edges(values, *, log):
+    """Cell edges around sorted centres (geometric midpoints when log)."""
+    v = np.log10(values) if log else np.asarray(values, dtype=float)
+    mid = 0.5 * (v[1:] + v[:-1])
+    first = v[0] - (mid[0] - v[0]) if len(v) > 1 else v[0] - 0.5
+    last = v[-1] + (v[-1] - mid[-1]) if len(v) > 1 else v[-1] + 0.5
+    return np.concatenate([[first], mid, [last]])
+
+
+def phase_diagram_figure(columns, summary):
+    """One row per n: heatmaps of the all-converge, exactly-one and remaining fractions
+    over (M, log10 sigma), with the critical spread sigma* and its fitted line."""
+    ns = sorted(summary["by_n"], key=int)
+    panels = [("all", "all converge"), ("one", "exactly one converges"), ("rest", "none or other")]
+    fig, axes = plt.subplots(len(ns), 3, figsize=(13, 3.6 * len(ns)), squeeze=False, constrained_layout=True)
+    for row, n in zip(axes, ns):
+        cols = sorted((c for c in columns if str(int(c["n_components"])) == n), key=lambda c: float(c["distance"]))
+        distances = np.array([float(c["distance"]) for c in cols])
+        sigmas = cols[0]["sigmas"]
+        entry = summary["by_n"][n]
+        for ax, (key, title) in zip(row, panels):
+            if key == "rest":
+                grid = np.stack([c["fraction_none"] + c["fraction_other"] for c in cols], axis=1)
+            else:
+                grid = np.stack([c[f"fraction_{key}"] for c in cols], axis=1)
+            mesh = ax.pcolormesh(_edges(distances, log=False), _edges(sigmas, log=True), grid,
+                                 vmin=0, vmax=1, cmap="viridis", shading="flat")
+            ok = [r for r in entry["columns"] if r["status"] == "ok"]
+            if ok:
+                ax.plot([r["M"] for r in ok], np.log10([r["sigma_star"] for r in ok]), "o",
+                        color="tab:red", mec="white", label=r"$\sigma^*$ (all-converge $\geq$ 1/2)")
+            fit = entry["fit_ln_sigma_vs_M"]
+            if fit:
+                m = np.linspace(distances.min(), distances.max(), 50)
+                ax.plot(m, (fit["intercept"] + fit["slope"] * m) / np.log(10), "--", color="tab:red",
+                        label=f"ln $\\sigma^*$ = {fit['intercept']:.2f} {fit['slope']:+.2f} M")
+            ax.set_ylim(np.log10(sigmas[0]) - 0.5, np.log10(sigmas[-1]) + 0.5)
+            ax.set_xlabel("distance M = |mu* - mean init|")
+            ax.set_ylabel(r"$\log_{10}$ initial spread $\sigma$")
+            ax.set_title(f"n = {n}: {title}")
+            fig.colorbar(mesh, ax=ax, label="fraction of seeds")
+        row[0].legend(loc="lower left", fontsize=7)
+    fig.suptitle(
+        f"Phase diagram, d = {summary['dim']}, eta = {summary['eta']}, {summary['n_steps']} steps, "
+        f"{summary['runs_per_cell']} seeds per cell (converged: distance < {summary['converge_tol']})"
+    )
+    return fig

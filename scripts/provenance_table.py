@@ -3,7 +3,7 @@
 import csv
 import io
 
-from scorematch.atomic import write_text_atomic
+from scorematch.pipeline import save_text, snakemake_provenance
 from scorematch.provenance import PROVENANCE_COLUMNS, provenance_rows, read_provenance
 
 paths = list(snakemake.input)
@@ -12,6 +12,10 @@ buffer = io.StringIO()
 writer = csv.DictWriter(buffer, fieldnames=PROVENANCE_COLUMNS)
 writer.writeheader()
 writer.writerows(rows)
-write_text_atomic(snakemake.output[0], buffer.getvalue())
+save_text(
+    snakemake.output[0],
+    buffer.getvalue(),
+    provenance=snakemake_provenance(snakemake, experiment="report", section={}, run_seeds=[]),
+)
 with open(snakemake.log[0], "w") as log:
     log.write(f"{len(rows)} files\n")

@@ -79,3 +79,25 @@ def test_changed_section_reruns_only_its_experiment(workdir):
     for rule, wildcards in jobs:
         assert rule in ("simulate", "theorem_verdicts"), (rule, wildcards)
         assert "thm3_4" in wildcards, (rule, wildcards)
+
+
+def test_bad_config_stops_before_any_job_naming_the_key(workdir):
+    (workdir / "bad.yaml").write_text("fig1:\n  defaults:\n    eta: -1.0\n")
+    result = subprocess.run(
+        [str(SNAKEMAKE), "--cores", "1", "--configfile", SMALL, "bad.yaml"],
+        cwd=workdir, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode != 0
+    message = result.stdout + result.stderr
+    assert "eta" in message and "exclusiveMinimum" in message
+    assert not (workdir / "results").exists() and not (workdir / "logs").exists()
+
+
+def test_config_module_error_names_key_path():
+    from scorematch.config import ConfigError, load_config, validate_config
+
+    config = load_config([REPO / "config.yaml"])
+    config["fig1"]["cases"]["M6"]["mode"] = "sgd"
+    with pytest.raises(ConfigError, match=r"fig1/cases/M6/mode.*'sgd'"):
+        validate_config(config)
+    validate_config(load_config([REPO / "config.yaml"]))  # the shipped config is valid

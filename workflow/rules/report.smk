@@ -20,5 +20,7 @@ rule provenance_table:
     resources:
         runtime=5,
         mem_mb=500,
+    params:
+        command=lambda wc, output: regenerate_command(output[0]),
     script:
         "../../scripts/provenance_table.py"

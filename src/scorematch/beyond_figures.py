@@ -54,3 +54,32 @@ def phase_diagram_figure(columns, summary):
         f"{summary['runs_per_cell']} seeds per cell (converged: distance < {summary['converge_tol']})"
     )
     return fig
+
+
+def gradient_em_figure(tau, curves, slopes, summary):
+    """Loss curves (median and quartiles over runs) and local log-log slopes of gradient
+    EM and score matching from the same initial parameters."""
+    fig, (ax_loss, ax_slope) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
+    positive = tau > 0
+    lo, hi = summary["tail_window"]
+    for (name, loss), color in zip(curves.items(), ["tab:blue", "tab:orange"]):
+        fit = summary["methods"][name]
+        q25, q50, q75 = np.quantile(loss[:, positive], [0.25, 0.5, 0.75], axis=0)
+        ax_loss.loglog(tau[positive], q50, color=color,
+                       label=f"{name}: tail exponent median {fit['exponent_median']:.3f}")
+        ax_loss.fill_between(tau[positive], q25, q75, color=color, alpha=0.25)
+        centres, run_slopes = slopes[name]
+        ax_slope.semilogx(centres, np.nanmedian(run_slopes, axis=0), color=color, label=name)
+    for power, style in [(-0.5, ":"), (-1.0, "--")]:
+        ax_slope.axhline(power, color="grey", ls=style, lw=1, label=f"slope {power}")
+    ax_loss.axvspan(lo, hi, color="grey", alpha=0.1, label="tail fit window")
+    ax_loss.set_xlabel("iteration tau")
+    ax_loss.set_ylabel("population score-matching loss (median, quartiles)")
+    ax_loss.legend(fontsize=8)
+    ax_slope.set_xlabel("iteration tau")
+    ax_slope.set_ylabel("local slope d log L / d log tau (median over runs)")
+    ax_slope.set_ylim(-3, 0.5)
+    ax_slope.legend(fontsize=8)
+    fig.suptitle(f"Gradient EM vs score matching from {summary['case']}'s initial parameters "
+                 f"({summary['runs']} runs, eta = {summary['eta']}, {summary['n_steps']} steps)")
+    return fig

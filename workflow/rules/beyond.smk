@@ -55,3 +55,69 @@ rule phase_summary:
         command=lambda wc, output: regenerate_command(output.json),
     script:
         "../../scripts/phase_summary.py"
+
+
+# Gradient EM baseline (config `gradient_em`): the first term of the score-matching gradient
+# only, from the initial parameters of a score-matching case.
+rule gradient_em:
+    input:
+        f"results/{GRADIENT_EM['case']}.npz" if GRADIENT_EM else [],
+    output:
+        "results/gradient_em/trajectories.npz",
+    log:
+        "logs/gradient_em/run.log",
+    benchmark:
+        "results/benchmarks/gradient_em/run.tsv"
+    conda:
+        "../../environment.yml"
+    resources:
+        runtime=60,
+        mem_mb=2000,
+    params:
+        case=GRADIENT_EM["case"] if GRADIENT_EM else "",
+        spec=gradient_em_spec() if GRADIENT_EM else {},
+        runs=GRADIENT_EM["runs"] if GRADIENT_EM else 0,
+        command=lambda wc, output: regenerate_command(output[0]),
+    script:
+        "../../scripts/gradient_em.py"
+
+
+rule plot_gradient_em:
+    input:
+        em="results/gradient_em/trajectories.npz",
+        sm=f"results/{GRADIENT_EM['case']}.npz" if GRADIENT_EM else [],
+    output:
+        json="results/gradient_em/summary.json",
+        pdf="figures/gradient_em.pdf",
+        png=report(
+            "figures/gradient_em.png",
+            caption="../report/gradient_em.rst",
+            category="Beyond the paper",
+        ),
+    log:
+        "logs/gradient_em/plot.log",
+    benchmark:
+        "results/benchmarks/gradient_em/plot.tsv"
+    conda:
+        "../../environment.yml"
+    resources:
+        runtime=10,
+        mem_mb=1000,
+    params:
+        case=GRADIENT_EM["case"] if GRADIENT_EM else "",
+        spec=gradient_em_spec() if GRADIENT_EM else {},
+        outcome_tols=(
+            {
+                key: gradient_em_spec()[key]
+                for key in ["converge_tol", "diverge_radius"]
+            }
+            if GRADIENT_EM
+            else {}
+        ),
+        settings={
+            key: RATES[key]
+            for key in ["tail_decades", "min_tail_points", "slope_window_decades"]
+        },
+        command=lambda wc, output: regenerate_command(output.json),
+    script:
+        "../../scripts/plot_gradient_em.py"

@@ -36,4 +36,15 @@ def beyond_targets():
     if PHASE:
         targets += ["results/phase/critical_spread.json"]
         targets += expand("figures/phase_diagram.{ext}", ext=["pdf", "png"])
+    if GRADIENT_EM:
+        targets += ["results/gradient_em/summary.json"]
+        targets += expand("figures/gradient_em.{ext}", ext=["pdf", "png"])
     return targets
+
+
+GRADIENT_EM = config.get("gradient_em")
+
+
+def gradient_em_spec():
+    experiment, case = GRADIENT_EM["case"].split("/", 1)
+    return case_spec(experiment, case)

@@ -1,0 +1,49 @@
+"""Rule gradient_em: population gradient EM (the first term of the score-matching
+gradient only) from the initial parameters of a score-matching case, same eta and step
+grid -> results/gradient_em/{experiment}--{case}.npz."""
+
+import numpy as np
+
+from scorematch.beyond import gradient_em_step, phase_outcomes
+from scorematch.dynamics import gradient_descent
+from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_results, snakemake_provenance
+from scorematch.seeding import STREAM_INIT, run_spawn_key
+
+spec = snakemake.params.spec
+runs = min(snakemake.params.runs, spec["runs"])
+logger = rule_logger(snakemake.log[0])
+source = load_results(snakemake.input[0])
+initial = source["initial"][:runs]
+mu_star = source["target"]
+logger.info("gradient EM from %s: %d runs, eta=%g, %d steps", snakemake.params.case, runs, spec["eta"], spec["n_steps"])
+trajectory = gradient_descent(
+    initial,
+    mu_star,
+    eta=spec["eta"],
+    record_at=source["tau"],
+    step_gradient=gradient_em_step(mu_star),
+    on_record=progress_reporter(logger, n_steps=int(source["tau"][-1])),
+)
+n_converged, outcome = phase_outcomes(
+    trajectory.distance[:, -1, :], converge_tol=spec["converge_tol"], diverge_radius=spec["diverge_radius"]
+)
+labels, counts = np.unique(outcome, return_counts=True)
+logger.info("outcomes: %s", dict(zip(labels.tolist(), counts.tolist())))
+arrays = {
+    "tau": trajectory.tau,
+    "loss": trajectory.loss,
+    "distance": trajectory.distance,
+    "initial": initial,
+    "final": trajectory.final,
+    "target": mu_star,
+    "n_converged": n_converged,
+    "outcome": outcome,
+}
+seed_name = spec.get("seed_name", snakemake.params.case)
+provenance = snakemake_provenance(
+    snakemake,
+    experiment=f"gradient_em/{snakemake.params.case}",
+    section={"spec": spec, "runs": runs},
+    run_seeds=[run_spawn_key(seed_name, i, STREAM_INIT) for i in range(runs)],
+)
+save_results(snakemake.output[0], arrays, provenance=provenance)

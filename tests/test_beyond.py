@@ -130,3 +130,17 @@ def test_phase_outcomes_labels():
 
 def test_noise_threshold():
     assert noise_threshold(3, 4.0) == pytest.approx(np.log(12.0) + 2.0)
+
+
+def test_relative_convergence():
+    from scorematch.beyond import relative_convergence
+
+    distance = np.array(
+        [
+            [[4.0, 2.0], [1.0, 0.5], [0.1, 1.2]],  # run 0 (T=3): 0.1 <= 2, 1.2 > 0.5 * 2
+            [[4.0, 2.0], [1.0, 0.5], [0.1, 0.9]],  # run 1: both halved
+        ]
+    )
+    n_conv, all_conv = relative_convergence(distance, ratio=0.5)
+    assert n_conv.tolist() == [1, 2]
+    assert all_conv.tolist() == [False, True]

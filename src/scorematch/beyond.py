@@ -167,3 +167,15 @@ def gradient_em_step(mu_star, *, rule=LineRule()):
 def noise_threshold(n_components, distance):
     """Theorem 2.1's sufficient noise scale log n + log M + 2."""
     return float(np.log(n_components) + np.log(distance) + 2.0)
+
+
+def relative_convergence(distance, *, ratio):
+    """Parameters whose final distance to mu* is at most `ratio` times their initial one.
+
+    distance: (R, T, n) recorded distances (scaled frame: an absolute tolerance would call
+    every run converged once exp(-t) M is below it).  Returns n_converged (R,) int64 and
+    all_converged (R,) bool.
+    """
+    distance = np.asarray(distance, dtype=np.float64)
+    converged = distance[:, -1, :] <= ratio * distance[:, 0, :]
+    return converged.sum(-1).astype(np.int64), converged.all(-1)

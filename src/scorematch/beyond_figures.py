@@ -83,3 +83,28 @@ def gradient_em_figure(tau, curves, slopes, summary):
     fig.suptitle(f"Gradient EM vs score matching from {summary['case']}'s initial parameters "
                  f"({summary['runs']} runs, eta = {summary['eta']}, {summary['n_steps']} steps)")
     return fig
+
+
+def noise_scale_figure(ts, all_converged, threshold, section):
+    """Fraction of all-converge runs against t with 95% Wilson intervals and the paper's
+    sufficient threshold log n + log M + 2."""
+    runs = all_converged.shape[1]
+    p = all_converged.mean(axis=1)
+    z = 1.96
+    centre = (p + z**2 / (2 * runs)) / (1 + z**2 / runs)
+    half = z * np.sqrt(p * (1 - p) / runs + z**2 / (4 * runs**2)) / (1 + z**2 / runs)
+    fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
+    ax.errorbar(ts, p, yerr=[p - (centre - half), (centre + half) - p], fmt="o-", capsize=3,
+                label=f"all converge ({runs} seeds per t, 95% Wilson)")
+    ax.axvline(threshold, color="tab:red", ls="--",
+               label=f"sufficient: log n + log M + 2 = {threshold:.2f}")
+    ax.set_xlabel("noise scale t")
+    ax.set_ylabel("fraction of runs where all parameters converge")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_title(
+        f"n = {section['n_components']}, d = {section['dim']}, start M = {section['distance']} "
+        f"+ N(0, {section['perturbation']}^2), eta = {section['eta']}, {section['n_steps']} steps",
+        fontsize=9,
+    )
+    ax.legend(fontsize=8, loc="center right")
+    return fig

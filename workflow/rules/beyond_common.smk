@@ -2,6 +2,7 @@
 import numpy as np
 
 PHASE = config.get("phase")
+NOISE_SCALE = config.get("noise_scale")
 
 
 def phase_sigmas():
@@ -39,6 +40,9 @@ def beyond_targets():
     if GRADIENT_EM:
         targets += ["results/gradient_em/summary.json"]
         targets += expand("figures/gradient_em.{ext}", ext=["pdf", "png"])
+    if NOISE_SCALE:
+        targets += ["results/noise_scale/fractions.json"]
+        targets += expand("figures/noise_scale.{ext}", ext=["pdf", "png"])
     return targets
 
 

@@ -24,6 +24,25 @@ include: "workflow/rules/beyond.smk"
 include: "workflow/rules/report.smk"
 
 
+# Post-processing takes seconds: on a cluster it runs on the submitting host rather
+# than as one tiny batch job each; only the simulations become cluster jobs.
+localrules:
+    all,
+    fit_rates,
+    rate_verdict,
+    gather_rates,
+    plot_rates,
+    plot_rates_minibatch,
+    plot_fig1,
+    theorem_verdicts,
+    plot_theorem,
+    plot_thm3_1,
+    phase_summary,
+    plot_gradient_em,
+    gather_verdicts,
+    provenance_table,
+
+
 rule all:
     default_target: True
     input:

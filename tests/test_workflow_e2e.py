@@ -1,62 +1,28 @@
 """End to end on the small config: report, reproducibility, interrupted jobs.
 
 Each test works in its own copy of the tracked workflow files, so results/ of the
-checkout are never touched.  The full small workflow runs once per session (~2.5 min on
-2 cores); the other tests run single targets.
+checkout are never touched.  The full small workflow runs once per session (the `small_run`
+fixture in conftest.py, ~2.5 min on 2 cores); the other tests run single targets.
 """
 
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from workflow_copy import SMALL, SNAKEMAKE, copy_workflow, snakemake
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
-SMALL = "workflow/configs/small.yaml"
 CHEAP_TARGETS = ["results/fig1/M3.npz", "results/thm3_5/M6_eta0.5.npz"]
 
 
-def copy_workflow(destination):
-    """The tracked workflow files (not results, not the venv) in a fresh directory."""
-    files = subprocess.run(
-        ["git", "-C", str(REPO), "ls-files", "Snakefile", "config.yaml", "environment.yml", "workflow", "scripts"],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()
-    for name in files:
-        target = destination / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(REPO / name, target)
-    return destination
-
-
-def snakemake(workdir, *args, check=True):
-    result = subprocess.run(
-        [SNAKEMAKE, *args, "--configfile", SMALL], cwd=workdir, capture_output=True, text=True
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stderr[-4000:]}")
-    return result
-
-
-@pytest.fixture(scope="module")
-def full_small_run(tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("full"))
-    snakemake(workdir, "--cores", "2")
-    snakemake(workdir, "--cores", "2", "--report", "report.html")
-    return workdir
-
-
-def test_report_contains_every_figure_and_table(full_small_run):
-    html = (full_small_run / "report.html").read_text(errors="replace")
-    figures = sorted(p.name for p in (full_small_run / "figures").glob("*.png"))
+def test_report_contains_every_figure_and_table(small_run):
+    html = (small_run / "report.html").read_text(errors="replace")
+    figures = sorted(p.name for p in (small_run / "figures").glob("*.png"))
     assert len(figures) >= 9, figures
     tables = ["verdicts.csv", "rates.csv", "provenance.csv"]
     missing = [name for name in figures + tables if name not in html]
@@ -66,10 +32,10 @@ def test_report_contains_every_figure_and_table(full_small_run):
         assert phrase in html, phrase
 
 
-def test_every_output_has_provenance(full_small_run):
-    outputs = [p for p in (full_small_run / "results").rglob("*") if p.suffix in {".npz", ".json", ".csv", ".md"}]
+def test_every_output_has_provenance(small_run):
+    outputs = [p for p in (small_run / "results").rglob("*") if p.suffix in {".npz", ".json", ".csv", ".md"}]
     outputs = [p for p in outputs if "benchmarks" not in p.parts and not p.name.endswith(".prov.json")]
-    outputs += list((full_small_run / "figures").glob("*.p*"))
+    outputs += list((small_run / "figures").glob("*.p*"))
     missing = [str(p) for p in outputs if not p.name.endswith(".prov.json") and not Path(f"{p}.prov.json").exists()]
     assert not missing, missing
 
@@ -78,26 +44,23 @@ def read_bytes(workdir, targets):
     return {t: (workdir / t).read_bytes() for t in targets}
 
 
-def test_same_config_gives_byte_identical_results_in_any_order(full_small_run, tmp_path):
-    reference = read_bytes(full_small_run, CHEAP_TARGETS)
+def test_same_config_gives_byte_identical_results_in_any_order(small_run, tmp_path):
+    reference = read_bytes(small_run, CHEAP_TARGETS)
     workdir = copy_workflow(tmp_path / "again")
     # reversed target order, one core: a different schedule than the full run's
     snakemake(workdir, "--cores", "1", *reversed(CHEAP_TARGETS))
     assert read_bytes(workdir, CHEAP_TARGETS) == reference
 
 
-def test_changed_seed_changes_results(full_small_run, tmp_path):
+def test_changed_seed_changes_results(small_run, tmp_path):
     workdir = copy_workflow(tmp_path / "seed")
     (workdir / "seed.yaml").write_text("root_seed: 12345\n")
-    subprocess.run(
-        [SNAKEMAKE, "--cores", "2", CHEAP_TARGETS[0], "--configfile", SMALL, "seed.yaml"],
-        cwd=workdir, check=True, capture_output=True,
-    )
-    with np.load(workdir / CHEAP_TARGETS[0]) as changed, np.load(full_small_run / CHEAP_TARGETS[0]) as reference:
+    snakemake(workdir, "--cores", "2", CHEAP_TARGETS[0], configfiles=(SMALL, "seed.yaml"))
+    with np.load(workdir / CHEAP_TARGETS[0]) as changed, np.load(small_run / CHEAP_TARGETS[0]) as reference:
         assert not np.array_equal(changed["initial"], reference["initial"])
 
 
-def test_killed_job_leaves_no_output_and_rerun_incomplete_finishes(full_small_run, tmp_path):
+def test_killed_job_leaves_no_output_and_rerun_incomplete_finishes(small_run, tmp_path):
     workdir = copy_workflow(tmp_path / "killed")
     target = "results/fig1/M6.npz"
     process = subprocess.Popen(
@@ -116,4 +79,4 @@ def test_killed_job_leaves_no_output_and_rerun_incomplete_finishes(full_small_ru
     snakemake(workdir, "--unlock")
     assert "simulate" in snakemake(workdir, "-n", target).stdout  # scheduled again, not taken as done
     snakemake(workdir, "--cores", "1", "--rerun-incomplete", target)
-    assert (workdir / target).read_bytes() == (full_small_run / target).read_bytes()
+    assert (workdir / target).read_bytes() == (small_run / target).read_bytes()

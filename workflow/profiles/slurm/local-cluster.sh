@@ -406,9 +406,22 @@ cmd_up() {
     wait_for "$TIMEOUT" "slurmdbd to answer sacctmgr" slurmdbd_ok ||
         { show_log_tail "$LOG_DIR/slurmdbd.log"; die "slurmdbd does not answer"; }
     register_accounting
+    local fresh_controller=1
+    pid_alive "$RUN_DIR/slurmctld.pid" && fresh_controller=0
     start_slurm_daemon slurmctld "$RUN_DIR/slurmctld.pid" "$LOG_DIR/slurmctld.log"
     wait_for "$TIMEOUT" "slurmctld to answer" scontrol ping ||
         { show_log_tail "$LOG_DIR/slurmctld.log"; die "slurmctld does not answer 'scontrol ping'"; }
+    if ((fresh_controller)); then
+        # A controller started just now restores the jobs of its previous life from
+        # StateSaveLocation; after an unclean stop (machine reset) they hold the node
+        # "allocated" with no process behind them. Nobody can have submitted since.
+        local stale
+        stale=$(squeue -h -o %i | tr '\n' ' ')
+        if [[ -n ${stale// /} ]]; then
+            log "cancelling jobs left from an earlier unclean stop: $stale"
+            scancel $stale || true
+        fi
+    fi
     start_slurm_daemon slurmd "$RUN_DIR/slurmd.pid" "$LOG_DIR/slurmd.log"
     if ! wait_for "$TIMEOUT" "node to become idle in sinfo" node_idle; then
         sinfo -N -l >&2 || true

@@ -1,0 +1,47 @@
+"""Running the workflow in a throw-away copy, so the checkout's results/ are never touched."""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+SMALL = "workflow/configs/small.yaml"
+WORKFLOW_FILES = ["Snakefile", "config.yaml", "environment.yml", "workflow", "scripts"]
+
+
+def copy_workflow(destination):
+    """The tracked workflow files (not results, not the venv) in `destination`; returns it."""
+    files = subprocess.run(
+        ["git", "-C", str(REPO), "ls-files", *WORKFLOW_FILES], capture_output=True, text=True, check=True
+    ).stdout.split()
+    for name in files:
+        target = destination / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(REPO / name, target)
+    return destination
+
+
+def snakemake(workdir, *args, configfiles=(SMALL,), check=True, timeout=1200, env=None):
+    """Run snakemake in `workdir` with `args`, then --configfile `configfiles` (merged in order)."""
+    result = subprocess.run(
+        [SNAKEMAKE, *args, "--configfile", *map(str, configfiles)],
+        cwd=workdir, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+def scheduled_jobs(dry_run_output):
+    """(kind, rule, wildcards) of every job a dry run lists; kind is "rule" or "localrule"."""
+    jobs = []
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", dry_run_output):
+        match = re.match(r"(rule|localrule) (\w+):", block.strip())
+        if match:
+            wildcards = re.search(r"^\s+wildcards: (.*)$", block, re.M)
+            jobs.append((match.group(1), match.group(2), wildcards.group(1) if wildcards else ""))
+    return jobs

@@ -10,15 +10,8 @@
 
 import numpy as np
 
-from scorematch.population import (
-    _CHUNK_ENTRIES,
-    _points_per_run,
-    quadrature_points,
-    relative_to_target,
-    softmax_weights,
-    span_basis,
-)
-from scorematch.quadrature import LineRule, outer_node_count
+from scorematch.population import integrate_in_span, softmax_weights
+from scorematch.quadrature import LineRule
 
 PHASE_LABELS = ("all", "one", "none", "other")
 
@@ -128,6 +121,12 @@ def fit_line(x, y):
 # ------------------------------------------------------------------ gradient EM
 
 
+def _em_direction_on_points(coords, points, weights):
+    w = softmax_weights(points, coords)  # (R, n, P)
+    g = np.swapaxes(coords, -1, -2) @ w  # (R, k, P)
+    return (2.0 * (weights[:, None, :] * w) @ np.swapaxes(g, -1, -2),)
+
+
 def gradient_em_direction(mu, mu_star, *, rule=LineRule()):
     """Population gradient-EM direction 2 E[w_i(x) g(x)], g = sum_j w_j mu_j - mu*.
 
@@ -136,20 +135,8 @@ def gradient_em_direction(mu, mu_star, *, rule=LineRule()):
     :func:`scorematch.population.population_loss_and_gradient`.
     mu: (R, n, d); mu_star: (d,) or (R, d).  Returns (R, n, d).
     """
-    relative = relative_to_target(mu, mu_star)
-    basis = span_basis(relative)
-    coords = np.einsum("rnd,rkd->rnk", relative, basis)
-    runs, n, k = coords.shape
-    outer_nodes = outer_node_count(coords[..., 1:], rule=rule)
-    chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(n, k, rule, outer_nodes) * n))
-    parts = []
-    for start in range(0, runs, chunk):
-        part = coords[start : start + chunk]
-        points, weights = quadrature_points(part, rule=rule, outer_nodes=outer_nodes)
-        w = softmax_weights(points, part)  # (R, n, P)
-        g = np.swapaxes(part, -1, -2) @ w  # (R, k, P)
-        parts.append(2.0 * (weights[:, None, :] * w) @ np.swapaxes(g, -1, -2))
-    return np.einsum("rnk,rkd->rnd", np.concatenate(parts), basis)
+    basis, (direction,) = integrate_in_span(mu, mu_star, _em_direction_on_points, rule=rule)
+    return np.einsum("rnk,rkd->rnd", direction, basis)
 
 
 def gradient_em_step(mu_star, *, rule=LineRule()):

@@ -125,16 +125,33 @@ def quadrature_points(coords, *, rule, outer_nodes):
     return points, weights
 
 
-def _reduced_loss_and_gradient(coords, *, rule, outer_nodes):
-    points, weights = quadrature_points(coords, rule=rule, outer_nodes=outer_nodes)
-    return loss_and_gradient_on_points(coords, points, weights)
-
-
 def relative_to_target(mu, mu_star):
     """c_i = mu_i - mu*: (R, n, d) from mu (R, n, d) and mu_star (d,) or (R, d)."""
     mu = np.asarray(mu, dtype=np.float64)
     mu_star = np.broadcast_to(np.asarray(mu_star, dtype=np.float64), (mu.shape[0], mu.shape[2]))
     return mu - mu_star[:, None, :]
+
+
+def integrate_in_span(mu, mu_star, integrand, *, rule):
+    """Expectations over x ~ N(mu*, I_d) computed in the span of the c_i = mu_i - mu*.
+
+    mu: (R, n, d); mu_star: (d,) or (R, d).  integrand(coords, points, weights) gets a
+    chunk of runs in span coordinates, coords (r, n, k), with integration points (r, P, k)
+    and weights (r, P), and returns a tuple of arrays whose leading axis is the chunk's
+    runs.  Returns the span basis (R, k, d) and that tuple concatenated over all R runs.
+    """
+    relative = relative_to_target(mu, mu_star)
+    basis = span_basis(relative)
+    coords = np.einsum("rnd,rkd->rnk", relative, basis)
+    runs, n, k = coords.shape
+    outer_nodes = outer_node_count(coords[..., 1:], rule=rule)
+    chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(n, k, rule, outer_nodes) * n))
+    parts = []
+    for start in range(0, runs, chunk):
+        part = coords[start : start + chunk]
+        points, weights = quadrature_points(part, rule=rule, outer_nodes=outer_nodes)
+        parts.append(integrand(part, points, weights))
+    return basis, tuple(np.concatenate(arrays) for arrays in zip(*parts))
 
 
 def population_loss_and_gradient(mu, mu_star, *, rule=LineRule()):
@@ -144,18 +161,8 @@ def population_loss_and_gradient(mu, mu_star, *, rule=LineRule()):
     rule: the integration rule (see :class:`scorematch.quadrature.LineRule`).
     Returns loss (R,) and gradient (R, n, d), float64.
     """
-    relative = relative_to_target(mu, mu_star)
-    basis = span_basis(relative)
-    coords = np.einsum("rnd,rkd->rnk", relative, basis)
-    runs, n, k = coords.shape
-    outer_nodes = outer_node_count(coords[..., 1:], rule=rule)
-    chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(n, k, rule, outer_nodes) * n))
-    parts = [
-        _reduced_loss_and_gradient(coords[start : start + chunk], rule=rule, outer_nodes=outer_nodes)
-        for start in range(0, runs, chunk)
-    ]
-    grad_reduced = np.concatenate([p[1] for p in parts])
-    return np.concatenate([p[0] for p in parts]), np.einsum("rnk,rkd->rnd", grad_reduced, basis)
+    basis, (loss, grad_reduced) = integrate_in_span(mu, mu_star, loss_and_gradient_on_points, rule=rule)
+    return loss, np.einsum("rnk,rkd->rnd", grad_reduced, basis)
 
 
 def population_loss(mu, mu_star, *, rule=LineRule()):

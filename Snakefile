@@ -39,6 +39,7 @@ localrules:
     plot_thm3_1,
     phase_summary,
     plot_gradient_em,
+    plot_alternatives,
     gather_verdicts,
     provenance_table,
 

@@ -2,8 +2,11 @@
 
 import numpy as np
 import pytest
+from scipy import integrate
 
 from scorematch.beyond import (
+    adam_directions,
+    alternative_step,
     critical_spread,
     fit_line,
     gradient_em_direction,
@@ -11,7 +14,9 @@ from scorematch.beyond import (
     outcome_fractions,
     phase_initial,
     phase_outcomes,
+    time_averaged_loss_and_gradient,
 )
+from scorematch.dynamics import exact_gradient
 
 
 def _monte_carlo_em(mu, mu_star, n_samples, rng):
@@ -144,3 +149,91 @@ def test_relative_convergence():
     n_conv, all_conv = relative_convergence(distance, ratio=0.5)
     assert n_conv.tolist() == [1, 2]
     assert all_conv.tolist() == [False, True]
+
+
+def _loss_by_quadrature(mu, mu_star, t):
+    """L_t for d = 1 written out: E_{x ~ N(e^-t mu*, 1)} (sum_i w_i e^-t mu_i - e^-t mu*)^2,
+    w = softmax(-(x - e^-t mu_i)^2 / 2), by adaptive quadrature."""
+    scale = np.exp(-t)
+    means, target = scale * mu, scale * mu_star
+
+    def integrand(x):
+        logit = -0.5 * (x - means) ** 2
+        w = np.exp(logit - logit.max())
+        w /= w.sum()
+        density = np.exp(-0.5 * (x - target) ** 2) / np.sqrt(2 * np.pi)
+        return density * (w @ means - target) ** 2
+
+    points = sorted(set(np.concatenate([means, [target]]).tolist()))
+    return integrate.quad(integrand, target - 14, target + 14, points=points, limit=500, epsabs=0, epsrel=1e-12)[0]
+
+
+TIME_AVERAGED_CASES = [
+    (np.array([0.4, -0.9, 3.0]), 2.0, [0.0, 0.5, 2.0]),
+    (np.array([0.0, 6.0, 9.5]), 0.0, [0.0, 0.25, 1.0, 3.0]),  # a far parameter: small loss
+]
+
+
+@pytest.mark.parametrize("mu, mu_star, noise_scales", TIME_AVERAGED_CASES)
+def test_time_averaged_loss_matches_quadrature_of_each_level(mu, mu_star, noise_scales):
+    loss, _ = time_averaged_loss_and_gradient(mu[None, :, None], np.array([mu_star]), noise_scales=noise_scales)
+    reference = np.mean([_loss_by_quadrature(mu, mu_star, t) for t in noise_scales])
+    assert loss[0] == pytest.approx(reference, rel=1e-8)
+
+
+@pytest.mark.parametrize("mu, mu_star, noise_scales", TIME_AVERAGED_CASES)
+def test_time_averaged_gradient_matches_finite_differences(mu, mu_star, noise_scales):
+    point = mu[None, :, None]
+    _, gradient = time_averaged_loss_and_gradient(point, np.array([mu_star]), noise_scales=noise_scales)
+    h = 1e-5
+    for i in range(len(mu)):
+        shift = np.zeros_like(point)
+        shift[0, i, 0] = h
+        up, _ = time_averaged_loss_and_gradient(point + shift, np.array([mu_star]), noise_scales=noise_scales)
+        down, _ = time_averaged_loss_and_gradient(point - shift, np.array([mu_star]), noise_scales=noise_scales)
+        assert gradient[0, i, 0] == pytest.approx((up[0] - down[0]) / (2 * h), rel=1e-6, abs=1e-10)
+
+
+def test_adam_matches_a_hand_written_reference_on_a_quadratic():
+    curvature = np.array([[[1.0, 10.0]], [[0.1, 3.0]]])  # (R=2, n=1, d=2)
+    lr, beta1, beta2, epsilon = 0.05, 0.9, 0.999, 1e-8
+    direction = adam_directions(lambda x, step: curvature * x, beta1=beta1, beta2=beta2, epsilon=epsilon)
+    x = np.array([[[1.0, -2.0]], [[0.5, 4.0]]])
+    # Kingma and Ba (2015), Algorithm 1, one scalar at a time
+    reference = x.copy().ravel()
+    a = curvature.ravel()
+    m = np.zeros_like(reference)
+    v = np.zeros_like(reference)
+    for step in range(25):
+        x = x - lr * direction(x, step)
+        for j in range(reference.size):
+            g = a[j] * reference[j]
+            m[j] = beta1 * m[j] + (1 - beta1) * g
+            v[j] = beta2 * v[j] + (1 - beta2) * g * g
+            m_hat = m[j] / (1 - beta1 ** (step + 1))
+            v_hat = v[j] / (1 - beta2 ** (step + 1))
+            reference[j] -= lr * m_hat / (np.sqrt(v_hat) + epsilon)
+    np.testing.assert_allclose(x.ravel(), reference, rtol=1e-12)
+
+
+def test_adam_first_step_moves_each_coordinate_by_the_learning_rate():
+    direction = adam_directions(lambda x, step: np.array([[[3.0, -1e-3]]]), beta1=0.9, beta2=0.999, epsilon=1e-12)
+    np.testing.assert_allclose(direction(np.zeros((1, 1, 2)), 0), [[[1.0, -1.0]]], rtol=1e-8)
+
+
+def test_sgd_with_a_large_batch_approaches_the_exact_gradient():
+    mu = np.array([[[0.3], [1.0], [-2.0]]])
+    mu_star = np.array([1.5])
+    step, eta = alternative_step(
+        {"kind": "sgd", "batch_size": 400_000}, mu_star, eta=0.5, generators=[np.random.default_rng(3)]
+    )
+    exact = exact_gradient(mu_star)(mu, 0)
+    assert eta == 0.5
+    # Monte Carlo error ~ 1/sqrt(batch) ~ 2e-3 relative to O(1) gradient entries
+    np.testing.assert_allclose(step(mu, 0), exact, atol=1e-2)
+    assert not np.allclose(step(mu, 1), exact, atol=1e-12)  # fresh samples, not the exact gradient
+
+
+def test_alternative_step_names_unknown_kind():
+    with pytest.raises(ValueError, match="unknown method kind 'rmsprop'.*time_averaged, sgd, adam"):
+        alternative_step({"kind": "rmsprop"}, np.zeros(1), eta=0.1, generators=[])

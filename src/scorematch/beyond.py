@@ -6,12 +6,17 @@
 - Population gradient EM: the first term of the score-matching gradient only,
   2 E[w_i g] = -2 E[w_i (x - mu_i)] (Stein's identity), on the same quadrature rule.
 - Noise scale: the paper's sufficient threshold t >= log n + log M + 2 (Theorem 2.1).
+- Alternative dynamics from the same initial parameters: GD on the loss averaged over
+  several noise levels, and Adam as a step function of the GD engine.
+- A per-method summary (tail exponents, outcomes) shared by the comparison figures.
 """
 
 import numpy as np
 
-from scorematch.population import integrate_in_span, softmax_weights
+from scorematch.dynamics import minibatch_gradient
+from scorematch.population import integrate_in_span, population_loss_and_gradient, softmax_weights
 from scorematch.quadrature import LineRule
+from scorematch.rates import local_slopes, tail_fit
 
 PHASE_LABELS = ("all", "one", "none", "other")
 
@@ -166,3 +171,105 @@ def relative_convergence(distance, *, ratio):
     distance = np.asarray(distance, dtype=np.float64)
     converged = distance[:, -1, :] <= ratio * distance[:, 0, :]
     return converged.sum(-1).astype(np.int64), converged.all(-1)
+
+
+# ------------------------------------------------------------------ alternative dynamics
+
+
+def time_averaged_loss_and_gradient(mu, mu_star, *, noise_scales, rule=LineRule()):
+    """The loss averaged over noise levels, (1/T) sum_t L_t, and its gradient.
+
+    The parameters mu_i are shared across levels: L_t(mu) = L(e^{-t} mu; e^{-t} mu*)
+    (student and data scaled alike, PAPER.md), so grad_mu L_t = e^{-t} (grad L)(e^{-t} mu).
+    mu: (R, n, d) unscaled; mu_star: (d,); noise_scales: (T,) values of t, equal weights.
+    Returns loss (R,) and gradient (R, n, d).
+    """
+    mu = np.asarray(mu, dtype=np.float64)
+    runs, n, d = mu.shape
+    scales = np.exp(-np.asarray(noise_scales, dtype=np.float64))  # (T,)
+    levels = len(scales)
+    targets = np.broadcast_to(scales[:, None, None] * np.asarray(mu_star, dtype=np.float64), (levels, runs, d))
+    loss, gradient = population_loss_and_gradient(
+        (scales[:, None, None, None] * mu).reshape(levels * runs, n, d), targets.reshape(levels * runs, d), rule=rule
+    )
+    gradient = gradient.reshape(levels, runs, n, d) * scales[:, None, None, None]
+    return loss.reshape(levels, runs).mean(axis=0), gradient.mean(axis=0)
+
+
+def time_averaged_step(mu_star, *, noise_scales, rule=LineRule()):
+    """Step function for :func:`scorematch.dynamics.gradient_descent`: the averaged loss."""
+
+    def gradient(mu, step):
+        return time_averaged_loss_and_gradient(mu, mu_star, noise_scales=noise_scales, rule=rule)[1]
+
+    return gradient
+
+
+def adam_directions(step_gradient, *, beta1, beta2, epsilon):
+    """Adam as a step function for :func:`scorematch.dynamics.gradient_descent`.
+
+    With the engine's eta as the learning rate, mu <- mu - eta * m_hat / (sqrt(v_hat) + epsilon),
+    m and v the bias-corrected moving averages of step_gradient's output and its square
+    (Kingma and Ba 2015).  The moments live in the returned closure: use one per descent,
+    called with steps 0, 1, 2, ... in order.
+    """
+    moments = {"m": 0.0, "v": 0.0}
+
+    def direction(mu, step):
+        gradient = step_gradient(mu, step)
+        moments["m"] = beta1 * moments["m"] + (1.0 - beta1) * gradient
+        moments["v"] = beta2 * moments["v"] + (1.0 - beta2) * gradient**2
+        m_hat = moments["m"] / (1.0 - beta1 ** (step + 1))
+        v_hat = moments["v"] / (1.0 - beta2 ** (step + 1))
+        return m_hat / (np.sqrt(v_hat) + epsilon)
+
+    return direction
+
+
+def method_summary(tau, loss, final_distance, *, window, converge_tol, diverge_radius, slope_window_decades):
+    """Tail exponents and outcomes of one method's runs.
+
+    tau: (T,); loss: (R, T); final_distance: (R, n); window: (lo, hi) of the tail fit.
+    Returns the summary dict (per-run exponent median, quartiles, mean and standard error,
+    exponent of the mean curve, final loss median, outcome counts) and the local slopes
+    (centres (W,), slopes (R, W)).
+    """
+    lo, hi = window
+    _, exponent = tail_fit(tau, loss, lo=lo, hi=hi)
+    finite = exponent[np.isfinite(exponent)]
+    _, mean_exponent = tail_fit(tau, loss.mean(axis=0), lo=lo, hi=hi)
+    _, outcome = phase_outcomes(final_distance, converge_tol=converge_tol, diverge_radius=diverge_radius)
+    labels, counts = np.unique(outcome, return_counts=True)
+    summary = {
+        "exponent_median": float(np.median(finite)) if finite.size else None,
+        "exponent_q25_q75": [float(q) for q in np.quantile(finite, [0.25, 0.75])] if finite.size else None,
+        "exponent_mean": float(finite.mean()) if finite.size else None,
+        "exponent_se": float(finite.std(ddof=1) / np.sqrt(finite.size)) if finite.size > 1 else None,
+        "exponent_of_mean_curve": float(mean_exponent[0]),
+        "runs_fitted": int(finite.size),
+        "final_loss_median": float(np.median(loss[:, -1])),
+        "outcomes": dict(zip(labels.tolist(), map(int, counts))),
+    }
+    return summary, local_slopes(tau, loss, window_decades=slope_window_decades)
+
+
+def alternative_step(method, mu_star, *, eta, generators):
+    """Step function and step size of one alternative method (config `alternatives`).
+
+    method: {"kind": "time_averaged", "noise_scales": [...]} (full-batch GD on the averaged
+    loss), {"kind": "sgd", "batch_size": B} (GD on a fresh minibatch each step) or
+    {"kind": "adam", "batch_size": B, "learning_rate", "beta1", "beta2", "epsilon"} (Adam on
+    minibatch gradients).  eta: the GD step size used by time_averaged and sgd.
+    generators: one numpy Generator per run for the minibatch samples.
+    Returns (step_gradient, step_size) for :func:`scorematch.dynamics.gradient_descent`.
+    """
+    kind = method["kind"]
+    if kind == "time_averaged":
+        return time_averaged_step(mu_star, noise_scales=method["noise_scales"]), eta
+    if kind not in ("sgd", "adam"):
+        raise ValueError(f"alternatives: unknown method kind {kind!r} (allowed: time_averaged, sgd, adam)")
+    sampled = minibatch_gradient(mu_star, batch_size=method["batch_size"], generators=generators)
+    if kind == "sgd":
+        return sampled, eta
+    adam = adam_directions(sampled, beta1=method["beta1"], beta2=method["beta2"], epsilon=method["epsilon"])
+    return adam, method["learning_rate"]

@@ -56,17 +56,22 @@ def phase_diagram_figure(columns, summary):
     return fig
 
 
-def gradient_em_figure(tau, curves, slopes, summary):
-    """Loss curves (median and quartiles over runs) and local log-log slopes of gradient
-    EM and score matching from the same initial parameters."""
+def method_comparison_figure(tau, curves, slopes, summary, *, title):
+    """Loss curves (median and quartiles over runs) and local log-log slopes of several
+    methods from the same initial parameters.
+
+    curves: {method: loss (R, T)}; slopes: {method: (centres, slopes (R, W))};
+    summary: {"tail_window": (lo, hi), "methods": {method: {"exponent_median": ...}}}.
+    """
     fig, (ax_loss, ax_slope) = plt.subplots(1, 2, figsize=(11, 4), constrained_layout=True)
     positive = tau > 0
     lo, hi = summary["tail_window"]
-    for (name, loss), color in zip(curves.items(), ["tab:blue", "tab:orange"]):
-        fit = summary["methods"][name]
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for (name, loss), color in zip(curves.items(), colors):
+        median = summary["methods"][name]["exponent_median"]
         q25, q50, q75 = np.quantile(loss[:, positive], [0.25, 0.5, 0.75], axis=0)
         ax_loss.loglog(tau[positive], q50, color=color,
-                       label=f"{name}: tail exponent median {fit['exponent_median']:.3f}")
+                       label=f"{name}: tail exponent median {median:.3f}" if median is not None else name)
         ax_loss.fill_between(tau[positive], q25, q75, color=color, alpha=0.25)
         centres, run_slopes = slopes[name]
         ax_slope.semilogx(centres, np.nanmedian(run_slopes, axis=0), color=color, label=name)
@@ -80,8 +85,7 @@ def gradient_em_figure(tau, curves, slopes, summary):
     ax_slope.set_ylabel("local slope d log L / d log tau (median over runs)")
     ax_slope.set_ylim(-3, 0.5)
     ax_slope.legend(fontsize=8)
-    fig.suptitle(f"Gradient EM vs score matching from {summary['case']}'s initial parameters "
-                 f"({summary['runs']} runs, eta = {summary['eta']}, {summary['n_steps']} steps)")
+    fig.suptitle(title)
     return fig
 
 

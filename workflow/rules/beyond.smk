@@ -21,7 +21,7 @@ rule phase_column:
         runtime=60,
         mem_mb=2000,
     params:
-        section=PHASE,
+        section=phase_column_settings() if PHASE else {},
         sigmas=phase_sigmas() if PHASE else [],
         distance=lambda wc: phase_distance(wc.M),
         root_seed=config["root_seed"],
@@ -75,7 +75,7 @@ rule gradient_em:
         mem_mb=2000,
     params:
         case=GRADIENT_EM["case"] if GRADIENT_EM else "",
-        spec=gradient_em_spec() if GRADIENT_EM else {},
+        spec=source_case_spec(GRADIENT_EM) if GRADIENT_EM else {},
         runs=GRADIENT_EM["runs"] if GRADIENT_EM else 0,
         command=lambda wc, output: regenerate_command(output[0]),
     script:
@@ -84,8 +84,8 @@ rule gradient_em:
 
 rule plot_gradient_em:
     input:
-        em="results/gradient_em/trajectories.npz",
         sm=f"results/{GRADIENT_EM['case']}.npz" if GRADIENT_EM else [],
+        methods=["results/gradient_em/trajectories.npz"],
     output:
         json="results/gradient_em/summary.json",
         pdf="figures/gradient_em.pdf",
@@ -104,23 +104,17 @@ rule plot_gradient_em:
         runtime=10,
         mem_mb=1000,
     params:
+        experiment="gradient_em",
+        title="Gradient EM vs score matching",
         case=GRADIENT_EM["case"] if GRADIENT_EM else "",
-        spec=gradient_em_spec() if GRADIENT_EM else {},
-        outcome_tols=(
-            {
-                key: gradient_em_spec()[key]
-                for key in ["converge_tol", "diverge_radius"]
-            }
-            if GRADIENT_EM
-            else {}
-        ),
-        settings={
-            key: RATES[key]
-            for key in ["tail_decades", "min_tail_points", "slope_window_decades"]
-        },
+        spec=source_case_spec(GRADIENT_EM) if GRADIENT_EM else {},
+        methods=["gradient EM"],
+        method_settings={},
+        outcome_tols=outcome_tolerances(GRADIENT_EM) if GRADIENT_EM else {},
+        settings=method_fit_settings(),
         command=lambda wc, output: regenerate_command(output.json),
     script:
-        "../../scripts/plot_gradient_em.py"
+        "../../scripts/plot_methods.py"
 
 
 # Noise scale (config `noise_scale`): all-converge fraction against t from a far start.
@@ -149,3 +143,67 @@ rule noise_scale:
         command=lambda wc, output: regenerate_command(output.json),
     script:
         "../../scripts/noise_scale.py"
+
+
+# Time-averaged loss and optimizers (config `alternatives`): one job per method, all runs
+# of a method batched, from the initial parameters of a score-matching case.
+rule alternative:
+    input:
+        f"results/{ALTERNATIVES['case']}.npz" if ALTERNATIVES else [],
+    output:
+        "results/alternatives/{method}.npz",
+    log:
+        "logs/alternatives/{method}.log",
+    benchmark:
+        "results/benchmarks/alternatives/{method}.tsv"
+    wildcard_constraints:
+        method="[A-Za-z0-9_.-]+",
+    conda:
+        "../../environment.yml"
+    resources:
+        runtime=60,
+        mem_mb=2000,
+    params:
+        case=ALTERNATIVES["case"] if ALTERNATIVES else "",
+        spec=source_case_spec(ALTERNATIVES) if ALTERNATIVES else {},
+        method=lambda wc: ALTERNATIVES["methods"][wc.method],
+        runs=ALTERNATIVES["runs"] if ALTERNATIVES else 0,
+        root_seed=config["root_seed"],
+        command=lambda wc, output: regenerate_command(output[0]),
+    script:
+        "../../scripts/alternative.py"
+
+
+rule plot_alternatives:
+    input:
+        sm=f"results/{ALTERNATIVES['case']}.npz" if ALTERNATIVES else [],
+        methods=alternative_results() if ALTERNATIVES else [],
+    output:
+        json="results/alternatives/summary.json",
+        pdf="figures/alternatives.pdf",
+        png=report(
+            "figures/alternatives.png",
+            caption="../report/alternatives.rst",
+            category="Beyond the paper",
+        ),
+    log:
+        "logs/alternatives/plot.log",
+    benchmark:
+        "results/benchmarks/alternatives/plot.tsv"
+    conda:
+        "../../environment.yml"
+    resources:
+        runtime=10,
+        mem_mb=1000,
+    params:
+        experiment="alternatives",
+        title="Time-averaged loss, SGD and Adam vs GD",
+        case=ALTERNATIVES["case"] if ALTERNATIVES else "",
+        spec=source_case_spec(ALTERNATIVES) if ALTERNATIVES else {},
+        methods=list(ALTERNATIVES["methods"]) if ALTERNATIVES else [],
+        method_settings=ALTERNATIVES["methods"] if ALTERNATIVES else {},
+        outcome_tols=outcome_tolerances(ALTERNATIVES) if ALTERNATIVES else {},
+        settings=method_fit_settings(),
+        command=lambda wc, output: regenerate_command(output.json),
+    script:
+        "../../scripts/plot_methods.py"

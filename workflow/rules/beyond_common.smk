@@ -3,12 +3,21 @@ import numpy as np
 
 PHASE = config.get("phase")
 NOISE_SCALE = config.get("noise_scale")
+GRADIENT_EM = config.get("gradient_em")
+ALTERNATIVES = config.get("alternatives")
 
 
 def phase_sigmas():
     """The phase diagram's initial spreads: log-spaced, increasing."""
     grid = PHASE["sigma_log10"]
     return np.logspace(grid["start"], grid["stop"], grid["num"]).tolist()
+
+
+def phase_column_settings():
+    """The phase section without its grid-wide keys, so that adding an n or an M to the
+    grid does not rerun the columns already computed (their params stay the same)."""
+    grid_keys = {"n_components", "distances", "sigma_log10", "level"}
+    return {key: value for key, value in PHASE.items() if key not in grid_keys}
 
 
 def phase_label(distance):
@@ -43,12 +52,31 @@ def beyond_targets():
     if NOISE_SCALE:
         targets += ["results/noise_scale/fractions.json"]
         targets += expand("figures/noise_scale.{ext}", ext=["pdf", "png"])
+    if ALTERNATIVES:
+        targets += ["results/alternatives/summary.json"]
+        targets += expand("figures/alternatives.{ext}", ext=["pdf", "png"])
     return targets
 
 
-GRADIENT_EM = config.get("gradient_em")
-
-
-def gradient_em_spec():
-    experiment, case = GRADIENT_EM["case"].split("/", 1)
+def source_case_spec(section):
+    """The run specification of the score-matching case a section starts from."""
+    experiment, case = section["case"].split("/", 1)
     return case_spec(experiment, case)
+
+
+def outcome_tolerances(section):
+    """The outcome thresholds of the score-matching case a section starts from."""
+    spec = source_case_spec(section)
+    return {key: spec[key] for key in ["converge_tol", "diverge_radius"]}
+
+
+def method_fit_settings():
+    """The rates stage's tail-fit settings, used for every method comparison."""
+    return {
+        key: RATES[key]
+        for key in ["tail_decades", "min_tail_points", "slope_window_decades"]
+    }
+
+
+def alternative_results():
+    return [f"results/alternatives/{method}.npz" for method in ALTERNATIVES["methods"]]

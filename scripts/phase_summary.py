@@ -15,7 +15,7 @@ summary = {
     "definition": (
         f"sigma* = largest initial spread sigma with all-converge fraction >= {level}, "
         "interpolated linearly in log sigma to the next grid sigma; fit: least squares of "
-        "ln sigma* on M over the M with sigma* inside the grid"
+        "ln sigma* on M over the M with sigma* inside the grid (at least 3 of them)"
     ),
     "eta": section["eta"],
     "n_steps": section["n_steps"],
@@ -41,7 +41,8 @@ for n in sorted({int(c["n_components"]) for c in columns}):
         })
     ok = [r for r in rows if r["status"] == "ok"]
     entry = {"sigmas": cols[0]["sigmas"].tolist(), "columns": rows}
-    if len(ok) >= 2:
+    # three columns at least: a line through two points has no uncertainty to report
+    if len(ok) >= 3:
         m = np.array([r["M"] for r in ok])
         y = np.log([r["sigma_star"] for r in ok])
         entry["fit_ln_sigma_vs_M"] = fit_line(m, y)
@@ -53,7 +54,7 @@ for n in sorted({int(c["n_components"]) for c in columns}):
     else:
         entry["fit_ln_sigma_vs_M"] = None
         entry["fit_ln_sigma_vs_M3"] = None
-        logger.info("n=%d: fewer than 2 columns with sigma* inside the grid: no fit", n)
+        logger.info("n=%d: %d columns with sigma* inside the grid, fewer than 3: no fit", n, len(ok))
     summary["by_n"][str(n)] = entry
 provenance = snakemake_provenance(snakemake, experiment="phase", section=section, run_seeds=[])
 save_json(snakemake.output.json, summary, provenance=provenance)

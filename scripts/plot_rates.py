@@ -19,7 +19,8 @@ for name, result_path, fit_path in zip(params.names, snakemake.input.results, pa
     arrays = load_results(result_path)
     case = name.split("/", 1)[1]
     fit = fits[fit_path]["cases"][case]
-    label = f"{name} ({arrays['n_converged'].tolist()} converged)"
+    runs = len(arrays["outcome"])
+    label = f"{name} ({runs} run{'s' if runs > 1 else ''})"
     curves.append({"label": label, "tau": arrays["tau"], "loss": arrays["loss"], "fit": fit})
 
 provenance = snakemake_provenance(

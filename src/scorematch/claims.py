@@ -439,3 +439,54 @@ def claims_markdown(rows):
     ]
     lines += ["| " + " | ".join(_cell(r[c]) for c in columns) + " |" for r in rows]
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# The README's generated block
+
+README_BEGIN = "<!-- BEGIN measured (make readme-results) -->"
+README_END = "<!-- END measured -->"
+
+
+def measured_block(claims_document, step_size_rows, *, config_name):
+    """Markdown for the README's "What the run measured" block: counts per state, one
+    line per claim row (status, value, reason), and the step-size experiment's table."""
+    rows = claims_document["claims"]
+    counts = claims_document["counts"]
+    lines = [
+        f"Config: `{config_name}`. Counts per state: "
+        + ", ".join(f"{state} {counts[state]}" for state in STATES)
+        + f" (of {len(rows)} rows; only holds and fails are evidence).",
+        "",
+        "| claim | case | status | value | threshold | reason |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    lines += [
+        f"| `{r['claim']}` | {r['experiment']}/{r['case']} | {r['status']} | {_cell(r['value'])} "
+        f"| {r['comparator']} {_cell(r['threshold'])} | {_cell(r['reason'])} |"
+        for r in rows
+    ]
+    if step_size_rows:
+        lines += [
+            "",
+            "Step-size experiment (fractions of runs per outcome, tail exponent, eta * lambda_max at the end):",
+            "",
+            "| case | eta | all | one | other | diverged | exponent | eta * lambda_max |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {r['base']} | {r['eta']:g} | {r['fraction_all']:.2f} | {r['fraction_one']:.2f} "
+            f"| {r['fraction_other']:.2f} | {r['fraction_diverged']:.2f} | {_cell(r['exponent'])} "
+            f"| {_cell(r['eta_lambda'])} |"
+            for r in step_size_rows
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def replace_between_markers(text, block):
+    """text with everything between README_BEGIN and README_END replaced by block."""
+    if text.count(README_BEGIN) != 1 or text.count(README_END) != 1:
+        raise ValueError(f"the README must hold each marker once: {README_BEGIN!r}, {README_END!r}")
+    head, rest = text.split(README_BEGIN)
+    _, tail = rest.split(README_END)
+    return f"{head}{README_BEGIN}\n{block}{README_END}{tail}"

@@ -28,40 +28,63 @@ def _exponent_text(fit):
     return f"{b:.3f}{ci}"
 
 
+def _styles(curves):
+    """(colour, linestyle) per curve: distinct colours (tab20), one line style per
+    experiment (the label's part before '/')."""
+    experiments = list(dict.fromkeys(curve["label"].split("/")[0] for curve in curves))
+    dashes = ["-", "--", "-.", ":"]
+    colours = plt.get_cmap("tab20").colors
+    return [
+        (colours[(2 * i) % 20 + (2 * i) // 20 % 2], dashes[experiments.index(c["label"].split("/")[0]) % 4])
+        for i, c in enumerate(curves)
+    ]
+
+
+# local slopes are drawn in this range: the warm-up's steep transients would hide the tail
+SLOPE_RANGE = (-3.0, 0.5)
+
+
 def slope_panel(ax, curves, *, exponent_tol):
     """Local log-log slope of the seed-mean loss against tau, with the theory's slopes."""
-    for curve in curves:
+    for curve, (colour, dash) in zip(curves, _styles(curves)):
         slopes = curve["fit"]["local_slopes"]
-        line = ax.semilogx(
+        ax.semilogx(
             _as_array(slopes["centres"]),
             _as_array(slopes["mean"]),
+            color=colour,
+            ls=dash,
             label=f"{curve['label']}: tail {_exponent_text(curve['fit'])}",
-        )[0]
+        )
         lo, hi = curve["fit"]["windows"]["tail"]
         if curve["fit"]["exponent"] is not None:
-            ax.hlines(curve["fit"]["exponent"], lo, hi, colors=line.get_color(), lw=3, alpha=0.4)
+            ax.hlines(curve["fit"]["exponent"], lo, hi, colors=colour, lw=4, alpha=0.35)
     ax.axhline(-0.5, color="0.3", ls=":", lw=1, label=r"$-1/2$: Thm 2.1's $O(\tau^{-1/2})$")
     ax.axhline(-1.0, color="k", ls="--", lw=1, label=r"$-1$: Thm 3.5's $O(1/\tau)$")
     ax.axhspan(-1 - exponent_tol, -1 + exponent_tol, color="k", alpha=0.08,
                label=rf"$-1 \pm {exponent_tol:g}$ (Figure 1 slope)")
+    ax.set_ylim(*SLOPE_RANGE)
     ax.set_xlabel(r"iteration $\tau$")
     ax.set_ylabel(r"local slope $d \log L / d \log \tau$")
 
 
-def _legend_below(fig, ax, *, ncol):
-    """One legend under the axes, outside them (never over the data)."""
-    handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize="small", frameon=False)
-
-
 def rate_slopes_figure(curves, *, exponent_tol):
-    """Local slope against tau for every fitted case (thick segment: tail fit and window)."""
-    rows = len(curves) + 3
-    fig, ax = plt.subplots(figsize=(9, 5 + 0.22 * rows))
-    slope_panel(ax, curves, exponent_tol=exponent_tol)
-    ax.set_title("Local log-log slope of the seed-mean loss (thick: tail fit over its window)")
-    _legend_below(fig, ax, ncol=2)
-    fig.tight_layout(rect=(0, 0.11 * rows / 6 + 0.05, 1, 1))
+    """Local slope against tau, one panel per experiment (thick segment: the tail fit
+    exponent over its window)."""
+    experiments = list(dict.fromkeys(curve["label"].split("/")[0] for curve in curves))
+    columns = min(2, len(experiments))
+    rows = -(-len(experiments) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(7 * columns, 4.6 * rows), squeeze=False)
+    for ax, experiment in zip(axes.flat, experiments):
+        slope_panel(ax, [c for c in curves if c["label"].split("/")[0] == experiment], exponent_tol=exponent_tol)
+        ax.set_title(experiment)
+        ax.legend(fontsize="x-small", loc="lower right")
+    for ax in axes.flat[len(experiments):]:
+        ax.axis("off")
+    fig.suptitle(
+        "Local log-log slope of the seed-mean loss (1/3-decade windows; thick: tail fit "
+        f"exponent [interval]; range {SLOPE_RANGE[0]:g} to {SLOPE_RANGE[1]:g})"
+    )
+    fig.tight_layout()
     return fig
 
 
@@ -92,31 +115,33 @@ def rate_scaled_figure(curves, *, eps):
     ]
     columns = 3
     rows = -(-len(powers) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(13, 3.9 * rows + 1.2), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(13, 3.9 * rows + 0.25 * len(curves)), squeeze=False)
     for ax, (power, name) in zip(axes.flat, powers):
-        for curve in curves:
+        for curve, (colour, dash) in zip(curves, _styles(curves)):
             tau = np.asarray(curve["tau"], dtype=np.float64)
             mean = seed_mean_curve(curve["loss"])
             shown = (tau > 0) & np.isfinite(mean)
-            line = ax.loglog(tau[shown], tau[shown] ** power * mean[shown], lw=1, label=curve["label"])[0]
+            ax.loglog(tau[shown], tau[shown] ** power * mean[shown], color=colour, ls=dash, lw=1,
+                      label=curve["label"])
             lo, hi = curve["fit"]["windows"]["tail"]
             if lo is None:
                 continue
             inside = shown & (tau >= lo) & (tau <= hi)
-            ax.loglog(tau[inside], tau[inside] ** power * mean[inside], color=line.get_color(), lw=2.5)
+            ax.loglog(tau[inside], tau[inside] ** power * mean[inside], color=colour, ls=dash, lw=2.5)
             corrected = _log_corrected_curve(tau, mean, curve["fit"]) if power == 1.0 else None
             if corrected is not None:
-                ax.loglog(*corrected, color="k", ls="--", lw=0.8)
+                ax.loglog(*corrected, color="k", ls=(0, (2, 1)), lw=0.8)
         ax.set_xlabel(r"iteration $\tau$")
         ax.set_title(name, fontsize="medium")
     for ax in axes.flat[len(powers):]:
         ax.axis("off")
     tau_l = axes.flat[1]
-    tau_l.plot([], [], color="k", ls="--", lw=0.8, label=r"log-corrected fit $C / (\ln \tau)^p$")
+    tau_l.plot([], [], color="k", ls=(0, (2, 1)), lw=0.8, label=r"log-corrected fit $C / (\ln \tau)^p$")
     handles, labels = tau_l.get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=3, fontsize="small", frameon=False)
     fig.suptitle(r"Scaled seed-mean loss $\tau^p L(\tau)$ (thick: tail fit window)")
-    fig.tight_layout(rect=(0, 0.04 + 0.025 * (len(curves) // 3 + 1), 1, 1))
+    legend_rows = -(-(len(curves) + 1) // 3)
+    fig.tight_layout(rect=(0, 0.022 * legend_rows + 0.01, 1, 1))
     return fig
 
 
@@ -124,11 +149,11 @@ def minibatch_figure(curves, *, exponent_tol):
     """Exact against minibatch training from the same start: loss curves with the fitted
     tail power law (left) and local slopes (right)."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 5.5))
-    for curve in curves:
+    for curve, (colour, dash) in zip(curves, _styles(curves)):
         tau = np.asarray(curve["tau"], dtype=np.float64)
         mean = seed_mean_curve(curve["loss"])
         shown = (tau > 0) & np.isfinite(mean)
-        line = left.loglog(tau[shown], mean[shown], label=curve["label"])[0]
+        left.loglog(tau[shown], mean[shown], color=colour, ls=dash, label=curve["label"])
         fit = curve["fit"]
         lo, hi = fit["windows"]["tail"]
         if fit["exponent"] is None:
@@ -138,8 +163,8 @@ def minibatch_figure(curves, *, exponent_tol):
         x0 = np.exp(np.mean(np.log(tau[inside])))
         y0 = np.exp(np.mean(np.log(mean[inside])))
         t = tau[inside]
-        left.loglog(t, y0 * (t / x0) ** fit["exponent"], color=line.get_color(), ls="--", lw=1)
-    left.plot([], [], color="k", ls="--", lw=1, label="tail power-law fit")
+        left.loglog(t, y0 * (t / x0) ** fit["exponent"], color=colour, ls=(0, (1, 1)), lw=2)
+    left.plot([], [], color="k", ls=(0, (1, 1)), lw=2, label="tail power-law fit")
     left.set_xlabel(r"iteration $\tau$")
     left.set_ylabel(r"population loss $L(\tau)$")
     left.set_title("Exact vs minibatch gradients (same start)")

@@ -35,7 +35,7 @@ if params.kind == "minibatch":
 else:
     figures = {
         "slopes": rate_slopes_figure(curves, exponent_tol=tol),
-        "scaled": rate_scaled_figure(curves, eps=params.eps),
+        "scaled": rate_scaled_figure(curves, panels=params.panels),
     }
 for key, fig in figures.items():
     save_figure(fig, [snakemake.output[f"{key}_pdf"], snakemake.output[f"{key}_png"]], provenance=provenance)

@@ -228,7 +228,9 @@ class Claim:
 
     cases: case names of `experiment` it is measured on (None: every case).
     comparator: '<=', '<', '>=', '>' or '=='; threshold: a key of claims.thresholds, or a
-    number.  rate: the value is a tail growth whose drift the inconclusive check reads.
+    number.  rate: the value is a tail growth whose drift the inconclusive check reads;
+    scaled_power: the p of tau^p L whose growth the claim reads (the scaled-loss figure
+    draws its cases in that panel).
     """
 
     id: str
@@ -243,6 +245,7 @@ class Claim:
     figure: str
     hypotheses: tuple = ()
     rate: bool = False
+    scaled_power: float | None = None
 
 
 def _registry(eps):
@@ -254,7 +257,7 @@ def _registry(eps):
               _scalar("distance_ratio"), "<", "converge_ratio", "thm2_1", step + ("noise_scale",)),
         Claim("thm2_1_rate", "Theorem 2.1", "large noise: L(tau) = O(1/sqrt(tau)), i.e. sqrt(tau) L bounded",
               "thm2_1", None, "log-log slope of sqrt(tau) L over the tail (exponent + 1/2)",
-              _exponent_plus(lambda t: 0.5), "<=", "growth_tol", "rates_slopes", step + ("noise_scale",), True),
+              _exponent_plus(lambda t: 0.5), "<=", "growth_tol", "rates_scaled", step + ("noise_scale",), True, 0.5),
         Claim("thm3_1_stationary", "Theorem 3.1",
               "(0, a* e1, -a* e1) is a stationary point: the full gradient vanishes",
               "thm3_1", ("stationary",), "full gradient norm at a*", _scalar("grad_norm"), "<", "grad_tol",
@@ -277,7 +280,7 @@ def _registry(eps):
               step + ("far_random_init",)),
         Claim("thm3_5_rate", "Theorem 3.5", "random far init: L(tau) = O(1/tau), i.e. tau L bounded over the tail",
               "thm3_5", None, "log-log slope of tau L over the tail (exponent + 1)",
-              _exponent_plus(lambda t: 1.0), "<=", "growth_tol", "rates_scaled", step + ("far_random_init",), True),
+              _exponent_plus(lambda t: 1.0), "<=", "growth_tol", "rates_scaled", step + ("far_random_init",), True, 1.0),
     ]
     for e in eps:
         claims.append(
@@ -285,7 +288,7 @@ def _registry(eps):
                   f"lower bound: tau^(1+{e:g}) L(tau) eventually grows",
                   "thm3_5", None, f"log-log slope of tau^(1+{e:g}) L over the tail (exponent + 1 + {e:g})",
                   _exponent_plus(lambda t, e=e: 1.0 + e), ">", 0.0, "rates_scaled",
-                  step + ("far_random_init",), True))
+                  step + ("far_random_init",), True, 1.0 + e))
     claims += [
         Claim("fig1_all_converge", "Figure 1", "small M: all parameters converge", "fig1", ("M3",),
               "fraction of runs with all parameters converged", _fraction("count_all", with_interval=False),
@@ -295,10 +298,10 @@ def _registry(eps):
               _fraction("count_one", with_interval=False), "==", 1.0, "fig1", step),
         Claim("fig1_slope", "Figure 1", "large M: the log-log loss slope is about -1 after a warm-up",
               "fig1", ("M6",), "|tail exponent + 1|", _slope_deviation, "<=", "exponent_tol", "rates_slopes",
-              step, True),
+              step, True, 1.0),
         Claim("fig1_slope_minibatch", "Figure 1", "the same slope about -1 in the paper's minibatch protocol",
               "rates_minibatch", ("b1e3", "b1e4"), "|tail exponent + 1|", _slope_deviation, "<=",
-              "exponent_tol", "rates_minibatch", step, True),
+              "exponent_tol", "rates_minibatch", step, True, 1.0),
     ]
     return claims
 
@@ -327,6 +330,23 @@ def figure_caption(figure, *, eps, description=""):
     shown = [f"{c.id} ({c.source}: {c.statement})" for c in registry(eps=eps) if c.figure == figure]
     claims = (" Claims measured on it (verdicts in results/claims.md): " + "; ".join(shown) + ".") if shown else ""
     return description + claims
+
+
+def scaled_loss_panels(*, eps):
+    """The scaled-loss figure's panels: [{power, title, experiments}], one per p of
+    tau^p L that a claim reads, with the claims' sources and experiments."""
+    panels = {}
+    for claim in registry(eps=eps):
+        if claim.scaled_power is None:
+            continue
+        panel = panels.setdefault(claim.scaled_power, {"power": claim.scaled_power, "sources": [], "experiments": []})
+        for key, value in (("sources", claim.source), ("experiments", claim.experiment)):
+            if value not in panel[key]:
+                panel[key].append(value)
+    return [
+        {"power": p["power"], "title": ", ".join(p["sources"]), "experiments": p["experiments"]}
+        for p in sorted(panels.values(), key=lambda p: p["power"])
+    ]
 
 
 def measured_on(claim, experiment_cases):

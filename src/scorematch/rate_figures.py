@@ -29,14 +29,13 @@ def _exponent_text(fit):
 
 
 def _styles(curves):
-    """(colour, linestyle) per curve: distinct colours (tab20), one line style per
-    experiment (the label's part before '/')."""
-    experiments = list(dict.fromkeys(curve["label"].split("/")[0] for curve in curves))
+    """(colour, linestyle) per curve: one line style per experiment (the label's part
+    before '/'), tab10 colours in order within an experiment."""
+    experiments = [curve["label"].split("/")[0] for curve in curves]
+    order = list(dict.fromkeys(experiments))
     dashes = ["-", "--", "-.", ":"]
-    colours = plt.get_cmap("tab20").colors
     return [
-        (colours[(2 * i) % 20 + (2 * i) // 20 % 2], dashes[experiments.index(c["label"].split("/")[0]) % 4])
-        for i, c in enumerate(curves)
+        (f"C{experiments[:i].count(e) % 10}", dashes[order.index(e) % 4]) for i, e in enumerate(experiments)
     ]
 
 
@@ -103,21 +102,25 @@ def _log_corrected_curve(tau, mean, fit):
     return t, np.exp(log_c) / np.log(t) ** corrected["p"]
 
 
-def rate_scaled_figure(curves, *, eps):
-    """tau^p L(tau) of the seed-mean curve for p = 1/2, 1 and 1 + eps (one panel per p).
+def rate_scaled_figure(curves, *, panels):
+    """tau^p L(tau) of the seed-mean curve, one panel per p that a claim reads.
 
-    Bounded (flat or falling) for p = 1/2 is Theorem 2.1; bounded for p = 1 is Theorem
-    3.5; rising for p = 1 + eps is Theorem 3.7.  The tau L panel also draws the
-    log-corrected fit C / (ln tau)**p over the tail window (dashed).
+    panels: [{power, title, experiments}] (scorematch.claims.scaled_loss_panels); a
+    panel draws the curves of its experiments (the label's part before '/').  Bounded
+    (flat or falling) for p = 1/2 is Theorem 2.1, for p = 1 Theorem 3.5; rising for
+    p = 1 + eps is Theorem 3.7.  The p = 1 panel also draws the log-corrected fit
+    C / (ln tau)**p over the tail window.
     """
-    powers = [(0.5, r"$\tau^{1/2} L$: bounded (Thm 2.1)"), (1.0, r"$\tau L$: bounded (Thm 3.5)")] + [
-        (1.0 + e, rf"$\tau^{{{1 + e:g}}} L$: grows (Thm 3.7)") for e in eps
-    ]
     columns = 3
-    rows = -(-len(powers) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(13, 3.9 * rows + 0.25 * len(curves)), squeeze=False)
-    for ax, (power, name) in zip(axes.flat, powers):
-        for curve, (colour, dash) in zip(curves, _styles(curves)):
+    rows = -(-len(panels) // columns)
+    styles = dict(zip((c["label"] for c in curves), _styles(curves)))
+    fig, axes = plt.subplots(rows, columns, figsize=(14, 4.4 * rows), squeeze=False)
+    for ax, panel in zip(axes.flat, panels):
+        power = panel["power"]
+        for curve in curves:
+            if curve["label"].split("/")[0] not in panel["experiments"]:
+                continue
+            colour, dash = styles[curve["label"]]
             tau = np.asarray(curve["tau"], dtype=np.float64)
             mean = seed_mean_curve(curve["loss"])
             shown = (tau > 0) & np.isfinite(mean)
@@ -131,17 +134,17 @@ def rate_scaled_figure(curves, *, eps):
             corrected = _log_corrected_curve(tau, mean, curve["fit"]) if power == 1.0 else None
             if corrected is not None:
                 ax.loglog(*corrected, color="k", ls=(0, (2, 1)), lw=0.8)
+        if power == 1.0:
+            ax.plot([], [], color="k", ls=(0, (2, 1)), lw=0.8, label=r"log-corrected fit $C / (\ln \tau)^p$")
         ax.set_xlabel(r"iteration $\tau$")
-        ax.set_title(name, fontsize="medium")
-    for ax in axes.flat[len(powers):]:
+        ax.set_ylabel(rf"$\tau^{{{power:g}}} L(\tau)$")
+        ax.set_title(rf"$\tau^{{{power:g}}} L$ ({panel['title']})", fontsize="medium")
+        ax.legend(fontsize="x-small", loc="best")
+    for ax in axes.flat[len(panels):]:
         ax.axis("off")
-    tau_l = axes.flat[1]
-    tau_l.plot([], [], color="k", ls=(0, (2, 1)), lw=0.8, label=r"log-corrected fit $C / (\ln \tau)^p$")
-    handles, labels = tau_l.get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize="small", frameon=False)
-    fig.suptitle(r"Scaled seed-mean loss $\tau^p L(\tau)$ (thick: tail fit window)")
-    legend_rows = -(-(len(curves) + 1) // 3)
-    fig.tight_layout(rect=(0, 0.022 * legend_rows + 0.01, 1, 1))
+    fig.suptitle(r"Scaled seed-mean loss $\tau^p L(\tau)$: bounded for Thms 2.1 ($p = 1/2$) and 3.5 "
+                 r"($p = 1$), growing for Thm 3.7 ($p = 1 + \epsilon$); thick: tail fit window")
+    fig.tight_layout()
     return fig
 
 

@@ -60,3 +60,13 @@ def step_size_row(base, eta, spec, arrays, *, fit_settings, hessian_step, rng):
         "lambda_max": lam,
         "eta_lambda": None if lam is None else float(eta * lam),
     }
+
+
+def file_base(case_name):
+    """'experiment/case' -> 'experiment--case' (one path component for the sweep files)."""
+    return case_name.replace("/", "--", 1)
+
+
+def case_of_file_base(base):
+    """The inverse of :func:`file_base`."""
+    return base.replace("--", "/", 1)

@@ -63,4 +63,5 @@ def report_inputs():
         + beyond_targets()
         if f.endswith(".png")
     ]
-    return figures + ["results/claims.csv", "results/rates.csv"]
+    tables = [f for f in step_size_targets() if f.endswith(".csv")]
+    return figures + tables + ["results/claims.csv", "results/rates.csv"]

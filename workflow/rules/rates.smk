@@ -78,7 +78,7 @@ rule plot_rates:
     params:
         kind="rates",
         exponent_tol=CLAIMS["thresholds"]["exponent_tol"],
-        eps=CLAIMS["thresholds"]["eps"],
+        panels=scaled_loss_panels(eps=CLAIMS["thresholds"]["eps"]),
         names=rate_figure_cases(),
         fit_files=[_fit_file(name) for name in rate_figure_cases()],
         command=lambda wc, output: regenerate_command(output.slopes_pdf),

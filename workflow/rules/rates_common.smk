@@ -1,6 +1,14 @@
 # Helpers of the rates stage (workflow/rules/rates.smk): fitted experiments and targets.
+from scorematch.claims import scaled_loss_panels
+
 RATES = config["rates"]
-RATE_FIT_KEYS = ["tail_decades", "slope_window_decades", "min_tail_points", "n_boot", "level"]
+RATE_FIT_KEYS = [
+    "tail_decades",
+    "slope_window_decades",
+    "min_tail_points",
+    "n_boot",
+    "level",
+]
 
 
 def rate_experiments():

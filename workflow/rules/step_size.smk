@@ -1,42 +1,9 @@
 # The step-size experiment (past the paper): base cases rerun across eta from the same
 # starts, one job per (base case, eta) with the seeds batched; a summary table and figure.
 # No claim is attached: the paper states none about large steps.
-from scorematch.step_size import sweep_spec
-
-STEP_SIZE = config.get("step_size", {})
 
 
-def step_size_base(base):
-    """'experiment--case' (a file-name form) -> 'experiment/case'."""
-    return base.replace("--", "/", 1)
-
-
-def step_size_spec(base, eta):
-    name = step_size_base(base)
-    return sweep_spec(
-        case_spec(*name.split("/", 1)),
-        base_name=name,
-        eta=float(eta),
-        runs=STEP_SIZE["runs"],
-        n_steps=STEP_SIZE["n_steps"],
-        n_records=STEP_SIZE["n_records"],
-    )
-
-
-def step_size_results():
-    return [
-        f"results/step_size/{name.replace('/', '--')}/eta{eta:g}.npz"
-        for name in STEP_SIZE.get("base_cases", [])
-        for eta in STEP_SIZE["etas"]
-    ]
-
-
-def step_size_targets():
-    if not STEP_SIZE:
-        return []
-    return ["results/step_size.csv"] + expand(
-        "figures/step_size.{ext}", ext=["pdf", "png"]
-    )
+include: "step_size_common.smk"
 
 
 rule simulate_step_size:
@@ -68,7 +35,9 @@ rule step_size_summary:
         step_size_results(),
     output:
         csv=report(
-            "results/step_size.csv", caption="../report/step_size.rst", category="Tables"
+            "results/step_size.csv",
+            caption="../report/step_size.rst",
+            category="Tables",
         ),
         json="results/step_size.json",
     log:
@@ -81,11 +50,7 @@ rule step_size_summary:
         runtime=20,
         mem_mb=2000,
     params:
-        jobs=[
-            (name, eta, step_size_spec(name.replace("/", "--"), eta))
-            for name in STEP_SIZE.get("base_cases", [])
-            for eta in STEP_SIZE.get("etas", [])
-        ],
+        jobs=step_size_jobs(),
         fit_settings={key: RATES[key] for key in RATE_FIT_KEYS},
         hessian_step=CLAIMS["step_size"]["hessian_step"],
         root_seed=config["root_seed"],

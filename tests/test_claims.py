@@ -40,6 +40,7 @@ def measured(**overrides):
         "runs": 1, "n": 5, "d": 3, "eta": 0.25, "lambda_max": 2.1, "noise_scale": 5.5,
         "noise_threshold": 4.5, "init_kind": "gaussian", "far_distance": 6.0, "init_sigma": 1.0,
         "smallest_spread": 1e-12, "spread_bound": 0.0, "one_ahead": True, "count_all": 0,
+        "runs_smallest_spread": 1, "count_all_smallest_spread": 1, "undecided_smallest_spread": 0,
         "count_one": 1, "count_lead": 1, "undecided": 0, "distance_ratio": 0.01,
         "distance_slope": -1.0, "fit": None,
     }
@@ -91,8 +92,10 @@ def test_exponentially_small_init_is_outside_in_float64():
     spread_bound = np.exp(-1e6 * 3 * 2 * 2.0**3) / (108 * 3 * 2)
     assert spread_bound == 0.0
     row = evaluate(CLAIMS["thm3_2_all_converge"], "M2",
-                   measured(count_all=1, smallest_spread=1e-12, spread_bound=spread_bound), SETTINGS)
+                   measured(runs=4, runs_smallest_spread=2, count_all_smallest_spread=1,
+                            spread_bound=spread_bound), SETTINGS)
     assert row["status"] == "outside" and "exponentially_small_init" in row["reason"]
+    assert row["value"] == 0.5  # one of the two smallest-spread runs
 
 
 def test_every_run_claims_hold_fail_and_need_decided_runs():

@@ -194,7 +194,9 @@ def step_size_figure(rows, *, theorem_eta):
         exponent = _as_array([r["exponent"] for r in mine])
         lower = exponent - _as_array([r["ci_lo"] for r in mine])
         upper = _as_array([r["ci_hi"] for r in mine]) - exponent
-        bottom.errorbar(eta, exponent, yerr=[lower, upper], fmt="o-", ms=4, capsize=2)
+        # a bootstrap percentile interval need not contain the seed-mean point: clip at 0
+        bottom.errorbar(eta, exponent, yerr=[np.clip(lower, 0, None), np.clip(upper, 0, None)],
+                        fmt="o-", ms=4, capsize=2)
         bottom.axhline(-1.0, color="k", ls="--", lw=0.8)
         stable = [r["lambda_max"] for r in mine if r["lambda_max"]]
         for ax in (top, bottom):

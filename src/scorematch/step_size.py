@@ -17,11 +17,12 @@ OUTCOMES = ("all", "one", "other", "diverged")
 
 
 def sweep_spec(base_spec, *, base_name, eta, runs, n_steps, n_records):
-    """The run specification of one sweep job (same starts as the base case)."""
+    """The run specification of one sweep job: the base case's starts (its seed streams;
+    runs beyond the base case's draw further streams of the same name)."""
     return {
         **base_spec,
         "eta": eta,
-        "runs": min(runs, base_spec["runs"]),
+        "runs": runs,
         "n_steps": n_steps,
         "n_records": n_records,
         "seed_name": base_spec.get("seed_name", base_name),

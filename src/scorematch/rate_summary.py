@@ -136,14 +136,16 @@ def table_rows(experiment, fits):
     ]
 
 
-# Keys in which a minibatch case may differ from the exact case it is compared with.
-_PROTOCOL_KEYS = ("mode", "batch_size", "seed_name")
+# Keys in which a minibatch case may differ from the exact case it is compared with (a
+# shorter minibatch run is the same run's beginning: same start, same eta).
+_PROTOCOL_KEYS = ("mode", "batch_size", "seed_name", "n_steps", "n_records")
 
 
 def check_minibatch_pairing(exact_name, exact_spec, minibatch_name, minibatch_spec):
     """Raise ValueError unless the minibatch case is the exact case in minibatch mode.
 
-    Same run specification apart from mode, batch_size and seed_name; minibatch mode;
+    Same run specification apart from mode, batch_size, seed_name and the run length
+    (n_steps, n_records); minibatch mode;
     and the minibatch case draws its initial parameters from the exact case's streams
     (seed_name equal to the exact case's name, or the exact case's own seed_name).
     """
@@ -158,7 +160,7 @@ def check_minibatch_pairing(exact_name, exact_spec, minibatch_name, minibatch_sp
         raise ValueError(
             f"{minibatch_name} differs from {exact_name} in {differ}: "
             f"{ {k: (exact_spec.get(k), minibatch_spec.get(k)) for k in differ} }; "
-            "only mode, batch_size and seed_name may differ"
+            f"only {', '.join(_PROTOCOL_KEYS)} may differ"
         )
     exact_seed = exact_spec.get("seed_name", exact_name)
     if minibatch_spec.get("seed_name", minibatch_name) != exact_seed:

@@ -40,7 +40,6 @@ localrules:
     plot_gradient_em,
     plot_alternatives,
     claims,
-    step_size_summary,
     plot_step_size,
     provenance_table,
 

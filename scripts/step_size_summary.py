@@ -19,7 +19,7 @@ for (base, eta, spec), path in zip(params.jobs, snakemake.input):
     seeds.append(run_spawn_key(name, 0, STREAM_SAMPLING))
     row = step_size_row(
         base, eta, spec, load_results(path), fit_settings=params.fit_settings,
-        hessian_step=params.hessian_step, rng=rng,
+        hessian_step=params.hessian_step, hessian_runs=params.hessian_runs, rng=rng,
     )
     logger.info("%s", row)
     rows.append(row)

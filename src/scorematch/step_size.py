@@ -29,9 +29,10 @@ def sweep_spec(base_spec, *, base_name, eta, runs, n_steps, n_records):
     }
 
 
-def step_size_row(base, eta, spec, arrays, *, fit_settings, hessian_step, rng):
+def step_size_row(base, eta, spec, arrays, *, fit_settings, hessian_step, hessian_runs, rng):
     """One JSON-ready row: base, eta, runs, fraction_<outcome> for OUTCOMES, exponent,
-    ci, fit_error, lambda_max (over runs with finite final states) and eta_lambda."""
+    ci, fit_error, lambda_max (the largest over the first `hessian_runs` runs with finite
+    final states) and eta_lambda."""
     outcome = np.asarray(arrays["outcome"])
     finite = np.isfinite(arrays["final"]).all(axis=(1, 2)) & np.isfinite(arrays["loss"]).all(axis=1)
     diverged = (outcome == "diverged") | ~finite
@@ -45,7 +46,7 @@ def step_size_row(base, eta, spec, arrays, *, fit_settings, hessian_step, rng):
     if finite.any():
         lam = float(
             largest_hessian_eigenvalues(
-                arrays["final"][finite], arrays["target"], step=hessian_step,
+                arrays["final"][finite][:hessian_runs], arrays["target"], step=hessian_step,
                 rule=LineRule(hermite_nodes=spec["hermite_nodes"]),
             ).max()
         )

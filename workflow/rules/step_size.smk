@@ -53,6 +53,7 @@ rule step_size_summary:
         jobs=step_size_jobs(),
         fit_settings={key: RATES[key] for key in RATE_FIT_KEYS},
         hessian_step=CLAIMS["step_size"]["hessian_step"],
+        hessian_runs=CLAIMS["step_size"]["hessian_runs"],
         root_seed=config["root_seed"],
         command=lambda wc, output: regenerate_command(output.csv),
     script:

@@ -218,8 +218,10 @@ def _slope_deviation(m, t):
     fit = m["fit"]
     if fit["error"] is not None:
         return None, None, (f"too few steps: {fit['error']}", None)
-    b, ci = fit["exponent"], fit["ci"]
-    return abs(b + 1.0), sorted(abs(c + 1.0) for c in ci), (None, None)
+    b, (lo, hi) = fit["exponent"], fit["ci"]
+    # the interval of |b + 1|: from 0 when the exponent's interval contains -1
+    near = 0.0 if lo <= -1.0 <= hi else min(abs(lo + 1.0), abs(hi + 1.0))
+    return abs(b + 1.0), [near, max(abs(lo + 1.0), abs(hi + 1.0))], (None, None)
 
 
 def _scalar(key):

@@ -5,7 +5,7 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 CORES ?= 2
 
-.PHONY: setup rebuild small report test lint benchmark clean
+.PHONY: setup rebuild small report test lint benchmark clean readme-results
 
 setup: $(VENV)/.installed
 
@@ -31,6 +31,12 @@ test: setup
 lint: setup
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile workflow/rules
+
+# the README's "What the run measured" block from results/claims.json (CONFIG_NAME: the
+# config those results were made with, e.g. workflow/configs/small.yaml)
+CONFIG_NAME ?= config.yaml
+readme-results: setup
+	$(BIN)/python scripts/readme_results.py --config $(CONFIG_NAME)
 
 benchmark: setup
 	$(BIN)/python benchmarks/gradient_cost.py

@@ -19,7 +19,8 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/plot.smk"
 include: "workflow/rules/rates.smk"
 include: "workflow/rules/theorems.smk"
-include: "workflow/rules/verdicts.smk"
+include: "workflow/rules/claims.smk"
+include: "workflow/rules/step_size.smk"
 include: "workflow/rules/beyond.smk"
 include: "workflow/rules/report.smk"
 
@@ -29,18 +30,17 @@ include: "workflow/rules/report.smk"
 localrules:
     all,
     fit_rates,
-    rate_verdict,
     gather_rates,
     plot_rates,
     plot_rates_minibatch,
     plot_fig1,
-    theorem_verdicts,
     plot_theorem,
     plot_thm3_1,
     phase_summary,
     plot_gradient_em,
     plot_alternatives,
-    gather_verdicts,
+    claims,
+    plot_step_size,
     provenance_table,
 
 
@@ -51,6 +51,8 @@ rule all:
         rate_targets(),
         theorem_targets(),
         beyond_targets(),
-        "results/verdicts.csv",
-        "results/verdicts.md",
+        "results/claims.csv",
+        "results/claims.md",
+        "results/claims.json",
+        step_size_targets(),
         "results/provenance.csv",

@@ -1,5 +1,5 @@
-"""Rule fit_rates: measured tail exponents (with CI), scaled-loss growths and local slopes
-of one experiment's fitted cases -> results/rates/{experiment}.json."""
+"""Rule fit_rates: measured tail exponents (with CI), the log-corrected fit and local slopes
+of one experiment's cases -> results/rates/{experiment}.json."""
 
 from scorematch.pipeline import load_results, rule_logger, save_json, snakemake_provenance
 from scorematch.rate_summary import fit_case
@@ -21,10 +21,9 @@ for case, path in zip(snakemake.params.cases, snakemake.input):
     fits[case]["n_converged"] = arrays["n_converged"].tolist()
     fits[case]["outcome"] = arrays["outcome"].tolist()
     logger.info(
-        "%s/%s: exponent %s CI %s over %s (%d runs); sqrt(tau) L growth %s; tau L band %s",
-        experiment, case, fits[case]["exponent"], fits[case]["ci"],
-        fits[case]["windows"]["tail"], fits[case]["n_runs"], fits[case]["sqrt_growth"],
-        fits[case]["band_ratio_tau_L"],
+        "%s/%s: exponent %s CI %s over %s (%d runs); log-corrected p %s; %s",
+        experiment, case, fits[case]["exponent"], fits[case]["ci"], fits[case]["windows"]["tail"],
+        fits[case]["n_runs"], fits[case]["log_corrected"]["p"], fits[case]["error"] or "",
     )
 
 provenance = snakemake_provenance(

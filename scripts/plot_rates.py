@@ -19,7 +19,8 @@ for name, result_path, fit_path in zip(params.names, snakemake.input.results, pa
     arrays = load_results(result_path)
     case = name.split("/", 1)[1]
     fit = fits[fit_path]["cases"][case]
-    label = f"{name} ({arrays['n_converged'].tolist()} converged)"
+    runs = len(arrays["outcome"])
+    label = f"{name} ({runs} run{'s' if runs > 1 else ''})"
     curves.append({"label": label, "tau": arrays["tau"], "loss": arrays["loss"], "fit": fit})
 
 provenance = snakemake_provenance(
@@ -34,7 +35,7 @@ if params.kind == "minibatch":
 else:
     figures = {
         "slopes": rate_slopes_figure(curves, exponent_tol=tol),
-        "scaled": rate_scaled_figure(curves, eps=params.eps),
+        "scaled": rate_scaled_figure(curves, panels=params.panels),
     }
 for key, fig in figures.items():
     save_figure(fig, [snakemake.output[f"{key}_pdf"], snakemake.output[f"{key}_png"]], provenance=provenance)

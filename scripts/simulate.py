@@ -7,7 +7,7 @@ from scorematch.pipeline import progress_reporter, rule_logger, save_results, sn
 from scorematch.seeding import STREAM_INIT, run_spawn_key
 
 spec = snakemake.params.spec
-name = f"{snakemake.wildcards.experiment}/{snakemake.wildcards.case}"
+name = snakemake.params.name
 # seed_name: reuse another case's per-run streams (e.g. its initial parameters)
 seed_name = spec.get("seed_name", name)
 logger = rule_logger(snakemake.log[0])

@@ -1,10 +1,9 @@
-"""Rule thm3_1_stationary: Theorem 3.1's stationary point -> stationary_point.json and
-its verdict -> results/verdicts/thm3_1.json."""
+"""Rule thm3_1_stationary: Theorem 3.1's stationary point -> stationary_point.json."""
 
 import numpy as np
 
 from scorematch.pipeline import rule_logger, save_json, snakemake_provenance
-from scorematch.theorems import stationary_point, thm3_1_verdict
+from scorematch.theorems import stationary_point
 
 section = snakemake.params.section
 logger = rule_logger(snakemake.log[0])
@@ -19,14 +18,3 @@ point = stationary_point(
 logger.info("%s", point)
 provenance = snakemake_provenance(snakemake, experiment="thm3_1", section=section, run_seeds=[])
 save_json(snakemake.output.point, point, provenance=provenance)
-records = thm3_1_verdict(point, **snakemake.params.settings)
-save_json(
-    snakemake.output.verdict,
-    {"verdicts": records, "summary": []},
-    provenance=snakemake_provenance(
-        snakemake,
-        experiment="verdicts/thm3_1",
-        section={"thresholds": snakemake.params.settings, "section": section},
-        run_seeds=[],
-    ),
-)

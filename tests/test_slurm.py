@@ -94,7 +94,7 @@ def test_every_cluster_job_ran_as_a_completed_slurm_job(slurm_run):
     jobs = jobs_by_kind(text)
     assert len(jobs["rule"]) + len(jobs["localrule"]) == planned, (planned, jobs)
     # cheap aggregation and plotting rules are localrules; the simulations are not
-    assert "simulate" in jobs["rule"] and "gather_verdicts" in jobs["localrule"], jobs
+    assert "simulate" in jobs["rule"] and "claims" in jobs["localrule"], jobs
     assert "simulate" not in jobs["localrule"], jobs
     job_ids = re.findall(r"submitted with SLURM jobid (\d+)", text)
     # each cluster job submitted once (no retry was needed), local rules not at all
@@ -120,5 +120,5 @@ def test_results_are_byte_identical_to_a_local_run(slurm_run, small_run):
     assert len(slurm_npz) >= 20, slurm_npz
     differing = [str(p) for p in slurm_npz if (slurm_dir / p).read_bytes() != (small_run / p).read_bytes()]
     assert not differing, differing
-    for name in ("verdicts.csv", "rates.csv", "provenance.csv"):
+    for name in ("claims.csv", "rates.csv", "provenance.csv"):
         assert (slurm_dir / "results" / name).stat().st_size > 0, name

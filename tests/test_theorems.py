@@ -1,4 +1,4 @@
-"""Theorem numerics: the stationary point, the Hessian, the cluster init and verdicts.
+"""Theorem numerics: the stationary point, the Hessian and the cluster init.
 
 Expected values come from independent computations (a dense trapezoid rule for the
 loss, second differences of the loss, closed forms), never from the code under test.
@@ -12,15 +12,10 @@ import pytest
 from scorematch.experiment import cluster_offsets, initial_parameters
 from scorematch.population import population_loss
 from scorematch.theorems import (
-    binomial_interval,
     classify_stationary,
-    critical_spread,
     finite_difference_hessian,
     line_configuration,
-    log_log_growth,
     stationary_point,
-    thm3_4_verdicts,
-    verdict_markdown,
 )
 
 N, D = 3, 2
@@ -119,48 +114,3 @@ def test_cluster_init_has_exact_centre_and_spread():
     np.testing.assert_allclose(spread, [1e-3, 1e-9, 1e-3, 1e-9], rtol=1e-6)
     with pytest.raises(ValueError):
         initial_parameters(spec, [np.random.default_rng(i) for i in range(3)])
-
-
-def test_critical_spread():
-    spreads = np.array([1e-1, 1e-4, 1e-8, 1e-1, 1e-4, 1e-8])
-    assert critical_spread(spreads, [False, True, True, True, True, True]) == 1e-4
-    assert critical_spread(spreads, [True] * 6) == 1e-1
-    assert critical_spread(spreads, [True, True, False, True, True, True]) is None
-
-
-def test_clopper_pearson_interval_closed_forms():
-    # 0 successes: upper = 1 - (alpha/2)^(1/n); all successes: lower = (alpha/2)^(1/n)
-    lo, hi = binomial_interval(0, 10, level=0.95)
-    assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** 0.1, rel=1e-9)
-    lo, hi = binomial_interval(200, 200, level=0.95)
-    assert hi == 1.0 and lo == pytest.approx(0.025 ** (1 / 200), rel=1e-9)
-
-
-def test_log_log_growth_of_power_laws():
-    tau = np.unique(np.round(np.logspace(0, 5, 60)))
-    values = np.stack([3 * tau**-0.5, tau**1.25])
-    np.testing.assert_allclose(log_log_growth(tau, values, decades=1.0), [-0.5, 1.25], atol=1e-12)
-
-
-def test_thm3_4_verdict_detects_each_failure():
-    tau = np.array([0, 1, 10, 100, 1000])
-    spec = dict(converge_tol=0.05, diverge_radius=3.0)
-    good = np.array([[[5.9, 6, 6], [1, 6, 6], [0.1, 7, 7], [0.01, 9, 9], [0.001, 11, 12]]])
-    (record,) = thm3_4_verdicts({"c": (spec, {"tau": tau, "distance": good})}, decades=1.0)
-    assert record["holds"] and record["value"] == 0
-    stalled = good.copy()
-    stalled[0, -1, 2] = stalled[0, -2, 2]  # one of the others stopped growing
-    (record,) = thm3_4_verdicts({"c": (spec, {"tau": tau, "distance": stalled})}, decades=1.0)
-    assert not record["holds"] and record["value"] == 1
-    all_converge = good.copy()
-    all_converge[0, -1, 1:] = 0.01
-    (record,) = thm3_4_verdicts({"c": (spec, {"tau": tau, "distance": all_converge})}, decades=1.0)
-    assert not record["holds"]
-
-
-def test_markdown_table_marks_failures():
-    table = verdict_markdown([
-        {"experiment": "a", "claim": "x|y", "quantity": "q", "threshold": 1.0, "value": 2.0, "holds": False},
-        {"experiment": "b", "claim": "z", "quantity": "q", "threshold": 1.0, "value": 0.5, "holds": True},
-    ])
-    assert "x\\|y" in table and "**no**" in table and "1 of 2 verdicts hold" in table

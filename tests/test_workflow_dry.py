@@ -33,13 +33,13 @@ def test_one_figure_schedules_only_its_chain(workdir):
 def test_one_gd_figure_schedules_only_its_cases(workdir):
     jobs = scheduled(dry_run(workdir, "figures/thm3_4.pdf"))
     rules = sorted({rule for rule, _ in jobs})
-    assert rules == ["plot_theorem", "simulate", "theorem_verdicts"]
+    assert rules == ["plot_theorem", "simulate"]
     simulated = [w for rule, w in jobs if rule == "simulate"]
     assert simulated and all("experiment=thm3_4" in w for w in simulated)
 
 
 def test_changed_section_reruns_only_its_experiment(workdir):
-    targets = ["results/verdicts/thm3_4.json", "results/verdicts/thm3_1.json"]
+    targets = ["figures/thm3_4.pdf", "results/thm3_1/stationary_point.json"]
     snakemake(workdir, "--cores", "2", *targets)
     assert scheduled(dry_run(workdir, *targets)) == []
     extra = workdir / "eta.yaml"
@@ -47,8 +47,26 @@ def test_changed_section_reruns_only_its_experiment(workdir):
     jobs = scheduled(dry_run(workdir, *targets, configfiles=(SMALL, extra)))
     assert jobs, "a changed eta must rerun thm3_4"
     for rule, wildcards in jobs:
-        assert rule in ("simulate", "theorem_verdicts"), (rule, wildcards)
+        assert rule in ("simulate", "plot_theorem"), (rule, wildcards)
         assert "thm3_4" in wildcards, (rule, wildcards)
+
+
+def test_claims_job_reads_every_case_and_changed_thresholds_rerun_only_it(workdir):
+    jobs = scheduled(dry_run(workdir, "results/claims.csv"))
+    rules = {rule for rule, _ in jobs}
+    assert {"claims", "simulate", "fit_rates", "thm3_1_stationary"} <= rules
+    assert not rules & {"plot_theorem", "plot_rates", "step_size_summary"}
+    simulated = {w for rule, w in jobs if rule == "simulate"}
+    for case in ("experiment=thm3_5, case=M6_d3", "experiment=thm3_4, case=M6_lead1e-3", "experiment=fig1, case=M3"):
+        assert case in simulated, case
+
+
+def test_step_size_sweep_is_one_job_per_case_and_eta(workdir):
+    jobs = scheduled(dry_run(workdir, "results/step_size.csv"))
+    sweep = [w for rule, w in jobs if rule == "simulate_step_size"]
+    # the small config: 3 base cases x 5 step sizes, no other simulation
+    assert len(sweep) == 15 and len(set(sweep)) == 15
+    assert {rule for rule, _ in jobs} == {"simulate_step_size", "step_size_summary"}
 
 
 def test_bad_config_stops_before_any_job_naming_the_key(workdir):

@@ -43,6 +43,7 @@ __all__ = [
     "bootstrap_exponent",
     "scaled_loss_growth",
     "band_ratio",
+    "log_corrected_fit",
 ]
 
 # Edges are computed as hi * 10**-decades; the rounding error there is ~1e-16
@@ -439,3 +440,43 @@ def band_ratio(tau, loss, *, power, lo, hi) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         ratio = np.exp(top - bottom)
     return np.where(enough, ratio, np.nan)
+
+
+def log_corrected_fit(tau, loss, *, lo, hi, level=0.95) -> tuple[np.float64, np.ndarray, np.float64, np.float64]:
+    """Fit L = C / (tau (ln tau)**p) to one curve over [lo, hi], beside the power law.
+
+    The log-corrected form is the line log(tau L) = log C - p log(ln tau), fitted by the
+    same least squares as the power law log L = a + b log tau; both have two parameters
+    and are fitted to the same points, so their residual sums of squares (in log L)
+    compare directly: the smaller one describes the tail better.
+
+    Parameters
+    ----------
+    tau : (T,) recorded iterations, strictly increasing.
+    loss : (T,) one curve (e.g. the seed mean); non-positive or non-finite points and
+        tau <= 1 (where ln tau <= 0) are left out of both fits.
+    lo, hi : window edges (inclusive).
+    level : confidence level of the OLS t interval for p.
+
+    Returns
+    -------
+    p : float64 scalar (NaN with fewer than 3 usable points).
+    ci : (2,) float64 t interval for p (residuals along tau are correlated: read it as
+        a lower bound on the uncertainty).
+    ssr_log_corrected, ssr_power : float64 scalars, residual sums of squares of log L.
+    """
+    tau, loss = _as_curves(tau, loss)
+    if loss.shape[0] != 1:
+        raise ValueError(f"log_corrected_fit takes one curve, got {loss.shape[0]} runs")
+    inside = _window_points(tau, lo=lo, hi=hi) & (tau > 1)
+    log_loss, usable = _log_loss(loss[:, inside])
+    log_tau = np.log(tau[inside])
+    corrected = _fit_lines(np.log(log_tau), log_loss[0] + log_tau, usable[0])
+    power = _fit_lines(log_tau, log_loss[0], usable[0])
+    lower, upper = -_t_interval(corrected, level=level)[::-1]
+    return (
+        np.float64(-corrected.slope),
+        np.array([lower, upper], dtype=np.float64),
+        np.float64(corrected.ssr),
+        np.float64(power.ssr),
+    )

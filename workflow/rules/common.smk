@@ -4,6 +4,8 @@ from pathlib import Path
 
 from scorematch.config import resolve_case
 
+# what decides every claim's verdict (src/scorematch/claims.py)
+CLAIMS = config["claims"]
 GD_EXPERIMENTS = [
     name
     for name, section in config.items()
@@ -54,7 +56,12 @@ def report_inputs():
     """Every figure (PNG) and table that the report shows."""
     figures = [
         f
-        for f in all_figures() + rate_targets() + theorem_targets() + beyond_targets()
+        for f in all_figures()
+        + rate_targets()
+        + theorem_targets()
+        + step_size_targets()
+        + beyond_targets()
         if f.endswith(".png")
     ]
-    return figures + ["results/verdicts.csv", "results/rates.csv"]
+    tables = [f for f in step_size_targets() if f.endswith(".csv")]
+    return figures + tables + ["results/claims.csv", "results/rates.csv"]

@@ -1,20 +1,14 @@
-# Stage 2: convergence-rate fits of the simulated loss curves and their comparison with
-# the theorems (config section `rates`; quantities in src/scorematch/rate_summary.py).
-# Verdict records: results/rates/verdicts/{experiment}--{case}--{claim}.json, listed by
-# rate_verdict_files() (workflow/rules/rates_common.smk).
+# Stage 2: convergence-rate fits of the simulated loss curves (config section `rates`;
+# quantities in src/scorematch/rate_summary.py). The claims read these fits.
 
 
 include: "rates_common.smk"
 
 
-wildcard_constraints:
-    claim="|".join(map(re.escape, rate_claims())) or "NO_CLAIM",
-
-
 rule fit_rates:
     input:
         lambda wc: [
-            f"results/{wc.experiment}/{c}.npz" for c in rate_cases(wc.experiment)
+            f"results/{wc.experiment}/{c}.npz" for c in case_names(wc.experiment)
         ],
     output:
         "results/rates/{experiment}.json",
@@ -28,34 +22,11 @@ rule fit_rates:
         runtime=10,
         mem_mb=1000,
     params:
-        cases=lambda wc: rate_cases(wc.experiment),
+        cases=lambda wc: case_names(wc.experiment),
         settings={key: RATES[key] for key in RATE_FIT_KEYS},
         command=lambda wc, output: regenerate_command(output[0]),
     script:
         "../../scripts/fit_rates.py"
-
-
-rule rate_verdict:
-    input:
-        "results/rates/{experiment}.json",
-    output:
-        "results/rates/verdicts/{experiment}--{case}--{claim}.json",
-    log:
-        "logs/rates/verdicts/{experiment}--{case}--{claim}.log",
-    benchmark:
-        "results/benchmarks/rates/verdicts/{experiment}--{case}--{claim}.tsv"
-    conda:
-        "../../environment.yml"
-    resources:
-        runtime=5,
-        mem_mb=500,
-    params:
-        comparison=lambda wc: rate_claims()[wc.claim],
-        thresholds=RATES["thresholds"],
-        eps=RATES["eps"],
-        command=lambda wc, output: regenerate_command(output[0]),
-    script:
-        "../../scripts/rate_verdict.py"
 
 
 rule gather_rates:
@@ -106,8 +77,8 @@ rule plot_rates:
         mem_mb=1000,
     params:
         kind="rates",
-        exponent_tol=RATES["thresholds"]["exponent_tol"],
-        eps=RATES["eps"],
+        exponent_tol=CLAIMS["thresholds"]["exponent_tol"],
+        panels=scaled_loss_panels(eps=CLAIMS["thresholds"]["eps"]),
         names=rate_figure_cases(),
         fit_files=[_fit_file(name) for name in rate_figure_cases()],
         command=lambda wc, output: regenerate_command(output.slopes_pdf),
@@ -137,7 +108,7 @@ rule plot_rates_minibatch:
         mem_mb=1000,
     params:
         kind="minibatch",
-        exponent_tol=RATES["thresholds"]["exponent_tol"],
+        exponent_tol=CLAIMS["thresholds"]["exponent_tol"],
         names=minibatch_figure_cases(),
         fit_files=[_fit_file(name) for name in minibatch_figure_cases()],
         specs=[case_spec(*name.split("/", 1)) for name in minibatch_figure_cases()],

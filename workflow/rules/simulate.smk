@@ -15,6 +15,7 @@ rule simulate:
         mem_mb=4000,
     params:
         spec=lambda wc: case_spec(wc.experiment, wc.case),
+        name=lambda wc: f"{wc.experiment}/{wc.case}",
         root_seed=config["root_seed"],
         command=lambda wc, output: regenerate_command(output[0]),
     script:

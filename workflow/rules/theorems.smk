@@ -1,41 +1,14 @@
-# Theorem experiments (issue 3): per-theorem verdicts and figures. The GD experiments
-# (thm2_1, thm3_2, thm3_4, thm3_5 and fig1's outcomes) simulate through rule `simulate`;
-# Theorem 3.1 has its own stationary-point and escape rules. Verdict documents:
-# results/verdicts/{theorem}.json = {verdicts: [records], summary: [rows]}.
+# Theorem experiments: their figures. The GD experiments (thm2_1, thm3_2, thm3_4,
+# thm3_5) simulate through rule `simulate`; Theorem 3.1 has its own stationary-point and
+# escape rules. Their claims are evaluated by rule `claims` (workflow/rules/claims.smk).
 
 
 include: "theorems_common.smk"
 
 
-rule theorem_verdicts:
-    input:
-        lambda wc: case_results(wc.theorem),
-    output:
-        "results/verdicts/{theorem}.json",
-    log:
-        "logs/verdicts/{theorem}.log",
-    benchmark:
-        "results/benchmarks/verdicts/{theorem}.tsv"
-    wildcard_constraints:
-        theorem="|".join(VERDICT_EXPERIMENTS) or "NO_THEOREM",
-    conda:
-        "../../environment.yml"
-    resources:
-        runtime=5,
-        mem_mb=1000,
-    params:
-        cases=lambda wc: case_names(wc.theorem),
-        specs=lambda wc: theorem_specs(wc.theorem),
-        settings=lambda wc: theorem_settings(wc.theorem),
-        command=lambda wc, output: regenerate_command(output[0]),
-    script:
-        "../../scripts/theorem_verdicts.py"
-
-
 rule plot_theorem:
     input:
-        results=lambda wc: case_results(wc.theorem),
-        verdicts="results/verdicts/{theorem}.json",
+        lambda wc: case_results(wc.theorem),
     output:
         pdf="figures/{theorem}.pdf",
         png=report(
@@ -58,6 +31,9 @@ rule plot_theorem:
     params:
         cases=lambda wc: case_names(wc.theorem),
         specs=lambda wc: theorem_specs(wc.theorem),
+        drawing=lambda wc: EXPERIMENT_FIGURES[wc.theorem][0],
+        level=CLAIMS["thresholds"]["level"],
+        caption=lambda wc: theorem_caption(wc.theorem),
         command=lambda wc, output: regenerate_command(output.pdf),
     script:
         "../../scripts/plot_theorem.py"
@@ -66,7 +42,6 @@ rule plot_theorem:
 rule thm3_1_stationary:
     output:
         point="results/thm3_1/stationary_point.json",
-        verdict="results/verdicts/thm3_1.json",
     log:
         "logs/thm3_1/stationary.log",
     benchmark:
@@ -78,7 +53,6 @@ rule thm3_1_stationary:
         mem_mb=1000,
     params:
         section=config.get("thm3_1"),
-        settings=theorem_settings("thm3_1"),
         command=lambda wc, output: regenerate_command(output.point),
     script:
         "../../scripts/thm3_1_stationary.py"

@@ -127,9 +127,11 @@ def fit_line(x, y):
 
 
 def _em_direction_on_points(coords, points, weights):
+    """Loss (R,) and EM direction (R, n, k) as weighted sums over integration points."""
     w = softmax_weights(points, coords)  # (R, n, P)
     g = np.swapaxes(coords, -1, -2) @ w  # (R, k, P)
-    return (2.0 * (weights[:, None, :] * w) @ np.swapaxes(g, -1, -2),)
+    loss = (weights * (g**2).sum(axis=1)).sum(-1)
+    return loss, 2.0 * (weights[:, None, :] * w) @ np.swapaxes(g, -1, -2)
 
 
 def gradient_em_direction(mu, mu_star, *, rule=LineRule()):
@@ -140,8 +142,7 @@ def gradient_em_direction(mu, mu_star, *, rule=LineRule()):
     :func:`scorematch.population.population_loss_and_gradient`.
     mu: (R, n, d); mu_star: (d,) or (R, d).  Returns (R, n, d).
     """
-    basis, (direction,) = integrate_in_span(mu, mu_star, _em_direction_on_points, rule=rule)
-    return np.einsum("rnk,rkd->rnd", direction, basis)
+    return integrate_in_span(mu, mu_star, _em_direction_on_points, rule=rule)[1]
 
 
 def gradient_em_step(mu_star, *, rule=LineRule()):

@@ -39,6 +39,11 @@ from scorematch.quadrature import (
     outer_node_choices,
 )
 
+# cached per machine; IEEE semantics (a division by zero gives inf or nan, which the
+# descent reports as divergence, rather than an exception)
+_compiled = njit(cache=True, error_model="numpy")
+_compiled_parallel = njit(cache=True, error_model="numpy", parallel=True)
+
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _EPS = float(np.finfo(np.float64).eps)
 # Monte Carlo samples handled per block (sizes the work arrays)
@@ -135,7 +140,7 @@ BlockWork = namedtuple(
 )
 
 
-@njit(cache=True)
+@_compiled
 def _block_work(n, m, size):
     return BlockWork(
         np.empty((n, size)),
@@ -148,7 +153,7 @@ def _block_work(n, m, size):
     )
 
 
-@njit(cache=True)
+@_compiled
 def _span_work(n, d):
     m = min(n, d)
     return SpanWork(
@@ -166,14 +171,14 @@ def _span_work(n, d):
     )
 
 
-@njit(cache=True)
+@_compiled
 def _line_size(tables):
     """Most nodes on one line: (edges - 1) panels of L nodes."""
     n_edges = tables.base.shape[0] + tables.n_keep * tables.offsets.shape[0]
     return n_edges, (n_edges - 1) * tables.legendre_t.shape[0]
 
 
-@njit(cache=True)
+@_compiled
 def _line_work(n, m, tables):
     n_pairs = n * (n - 1) // 2
     n_edges, size = _line_size(tables)
@@ -194,7 +199,7 @@ def _line_work(n, m, tables):
 ExactWork = namedtuple("ExactWork", ["span", "line", "block"])
 
 
-@njit(cache=True)
+@_compiled
 def _exact_work(n, d, tables):
     """Work arrays of one population-exact evaluation for n components in R^d."""
     m = min(n, d)
@@ -204,7 +209,7 @@ def _exact_work(n, d, tables):
 SampleWork = namedtuple("SampleWork", ["points", "weights", "half_sq", "acc", "block"])
 
 
-@njit(cache=True)
+@_compiled
 def _sample_work(n, d):
     """Work arrays of one Monte Carlo evaluation (blocks of _SAMPLE_BLOCK samples)."""
     return SampleWork(
@@ -219,7 +224,7 @@ def _sample_work(n, d):
 # ------------------------------------------------------------------ span of the c_i
 
 
-@njit(cache=True)
+@_compiled
 def _orthogonalise_columns(a, v):
     """One-sided Jacobi: rotate the columns of a (p, m) until pairwise orthogonal.
 
@@ -258,7 +263,7 @@ def _orthogonalise_columns(a, v):
             break
 
 
-@njit(cache=True)
+@_compiled
 def _identity(buffer, m):
     """The (m, m) identity in the first m * m entries of buffer."""
     v = buffer[: m * m].reshape(m, m)
@@ -268,7 +273,7 @@ def _identity(buffer, m):
     return v
 
 
-@njit(cache=True)
+@_compiled
 def _span_basis(c, work):
     """Right singular vectors of c (n, d) into work.basis (min(n, d), d).
 
@@ -343,7 +348,7 @@ _EXP_FLOOR = -708.0
 _INVERSE_FACTORIALS = tuple(1.0 / math.factorial(m) for m in range(14))
 
 
-@njit(cache=True)
+@_compiled
 def _exp_shifted(x, top, count, shifted):
     """x[:count] <- exp(x[:count] - top[:count]) for x <= top; shifted: float work array."""
     bits = shifted.view(np.int64)
@@ -379,7 +384,7 @@ def _exp_shifted(x, top, count, shifted):
 # ------------------------------------------------------------------ the integrand
 
 
-@njit(cache=True)
+@_compiled
 def _accumulate_block(coords, points, weights, count, block, acc, em_only):
     """Add the contributions of a block of integration points.
 
@@ -450,7 +455,7 @@ def _accumulate_block(coords, points, weights, count, block, acc, em_only):
             acc[i, 2 * k] += _total(term, count)
 
 
-@njit(cache=True)
+@_compiled
 def _component_sums(scale, e, g, g_sq, c, z, count):
     """One component's sums for k = 1, with u = scale e (= W w_i) and t = u (c g - g^2):
     (sum u g, sum t z, sum t) over [:count] in a fixed order (four partial sums each)."""
@@ -490,7 +495,7 @@ def _component_sums(scale, e, g, g_sq, c, z, count):
     return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3), (c0 + c1) + (c2 + c3)
 
 
-@njit(cache=True)
+@_compiled
 def _total(a, count):
     """sum a[:count] in a fixed order (four partial sums)."""
     s0 = s1 = s2 = s3 = 0.0
@@ -507,31 +512,31 @@ def _total(a, count):
     return (s0 + s1) + (s2 + s3)
 
 
-@njit(cache=True)
+@_compiled
 def _copy(source, target, count):
     for p in range(count):
         target[p] = source[p]
 
 
-@njit(cache=True)
+@_compiled
 def _product(a, b, target, count):
     for p in range(count):
         target[p] = a[p] * b[p]
 
 
-@njit(cache=True)
+@_compiled
 def _scaled(source, factor, target, count):
     for p in range(count):
         target[p] = factor * source[p]
 
 
-@njit(cache=True)
+@_compiled
 def _add_scaled(source, factor, target, count):
     for p in range(count):
         target[p] += factor * source[p]
 
 
-@njit(cache=True)
+@_compiled
 def _dot(a, b, count):
     """sum a[:count] * b[:count] in a fixed order (four interleaved partial sums)."""
     s0 = s1 = s2 = s3 = 0.0
@@ -551,7 +556,7 @@ def _dot(a, b, count):
 # ------------------------------------------------------------------ the line rule
 
 
-@njit(cache=True)
+@_compiled
 def _line_edges(line, tables):
     """Sorted panel edges of the adaptive line rule into line.edges; returns how many.
 
@@ -607,7 +612,7 @@ def _line_edges(line, tables):
     return count
 
 
-@njit(cache=True)
+@_compiled
 def _accumulate_line(coords, half_sq, origin, outer_weight, tables, line, block, acc, em_only):
     """The adaptive line rule along axis 0 through origin (k,) (origin[0] is ignored).
 
@@ -658,7 +663,7 @@ def _accumulate_line(coords, half_sq, origin, outer_weight, tables, line, block,
     _accumulate_block(coords, points, weights, count, block, acc, em_only)
 
 
-@njit(cache=True)
+@_compiled
 def _integrate_span(coords, tables, work, acc, em_only):
     """Accumulate E over y ~ N(0, I_k) of the integrand for span coordinates coords (n, k).
 
@@ -706,7 +711,7 @@ def _integrate_span(coords, tables, work, acc, em_only):
             a -= 1
 
 
-@njit(cache=True)
+@_compiled
 def _reduced_result(coords, acc, em_only, reduced):
     """The direction in span coordinates from the accumulators into reduced (n, k); returns the loss."""
     n, k = coords.shape
@@ -719,7 +724,7 @@ def _reduced_result(coords, acc, em_only, reduced):
     return acc[0, 2 * k + 1]
 
 
-@njit(cache=True)
+@_compiled
 def _exact_direction(c, tables, em_only, work, out):
     """Population-exact loss and direction (gradient or EM) for c (n, d) = mu - mu*.
 
@@ -750,7 +755,7 @@ def _exact_direction(c, tables, em_only, work, out):
     return loss
 
 
-@njit(cache=True)
+@_compiled
 def _sampled_direction(c, samples, em_only, work, out):
     """Monte Carlo loss and direction from samples (B, d) of z = x - mu* (weights 1 / B).
 
@@ -788,7 +793,7 @@ def _sampled_direction(c, samples, em_only, work, out):
 StepWork = namedtuple("StepWork", ["exact", "sample", "c", "level_direction", "direction", "previous"])
 
 
-@njit(cache=True)
+@_compiled
 def _step_work(n, d, tables, sampled):
     return StepWork(
         _exact_work(n, d, tables),
@@ -800,7 +805,7 @@ def _step_work(n, d, tables, sampled):
     )
 
 
-@njit(cache=True)
+@_compiled
 def _step_direction(mu, mu_star, scales, samples, em_only, tables, work):
     """Loss and direction of one step for one run: mu (n, d), mu_star (d,).
 
@@ -833,7 +838,7 @@ def _step_direction(mu, mu_star, scales, samples, em_only, tables, work):
     return loss / levels
 
 
-@njit(cache=True)
+@_compiled
 def _all_finite(values):
     """Whether every entry of values (n, d) is finite."""
     n, d = values.shape
@@ -844,7 +849,7 @@ def _all_finite(values):
     return True
 
 
-@njit(parallel=True, cache=True)
+@_compiled_parallel
 def _advance(state, mu_star, first_step, n_steps, eta, scales, samples, em_only, use_adam, adam, tables):
     """n_steps steps of every live run, in place.
 
@@ -877,7 +882,7 @@ def _advance(state, mu_star, first_step, n_steps, eta, scales, samples, em_only,
             _move(current, work.direction, eta, tau, moment1[r], moment2[r], use_adam, adam)
 
 
-@njit(cache=True)
+@_compiled
 def _move(current, direction, eta, tau, moment1, moment2, use_adam, adam):
     """One parameter update from the direction at iteration tau (plain or Adam)."""
     n, d = current.shape
@@ -899,7 +904,7 @@ def _move(current, direction, eta, tau, moment1, moment2, use_adam, adam):
             current[i, j] -= eta * (m_hat / (math.sqrt(v_hat) + epsilon))
 
 
-@njit(parallel=True, cache=True)
+@_compiled_parallel
 def _evaluate(mu, mu_star, em_only, tables, loss, direction):
     """Population-exact loss (R,) and direction (R, n, d) for mu (R, n, d), mu_star (R, d)."""
     runs, n, d = mu.shape
@@ -912,7 +917,7 @@ def _evaluate(mu, mu_star, em_only, tables, loss, direction):
         loss[r] = _exact_direction(c, tables, em_only, work, direction[r])
 
 
-@njit(parallel=True, cache=True)
+@_compiled_parallel
 def _sampled_batch(mu, mu_star, samples, em_only, loss, direction):
     """Monte Carlo loss (R,) and direction (R, n, d) from samples (R, B, d)."""
     runs, n, d = mu.shape

@@ -11,6 +11,7 @@ on the same scale.
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from scorematch import engine
@@ -130,8 +131,14 @@ def gradient_descent(
             n_steps = _steps_in_block(target - step, dynamics.batch_size * runs * d)
             samples = _sample_block(generators, dynamics.batch_size, n_steps, d, alive=state[4] < 0)
             newly = state[4] < 0
-            engine._advance(state, targets, step, n_steps, float(eta), scales, samples,
-                            dynamics.direction == "em", dynamics.optimizer == "adam", adam, tables)
+            # threads beyond one per run would only wait; the count never changes a result
+            threads = numba.get_num_threads()
+            numba.set_num_threads(max(1, min(threads, runs)))
+            try:
+                engine._advance(state, targets, step, n_steps, float(eta), scales, samples,
+                                dynamics.direction == "em", dynamics.optimizer == "adam", adam, tables)
+            finally:
+                numba.set_num_threads(threads)
             if on_diverge is not None:
                 for r in np.flatnonzero(newly & (state[4] >= 0)):
                     on_diverge(int(r), int(state[4][r]))

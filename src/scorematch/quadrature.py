@@ -98,9 +98,9 @@ def outer_node_counts(outer_coords, *, rule):
     """
     limits, counts = outer_node_choices(rule)
     spread = np.abs(outer_coords).reshape(len(outer_coords), -1).max(axis=-1, initial=0.0)
-    choice = (spread[:, None] <= limits[None, :]).argmax(axis=-1)
-    within = (spread[:, None] <= limits[None, :]).any(axis=-1)
-    return np.where(within, counts[choice], counts[-1])
+    # index of the first limit the spread is within; len(limits) (the default) if none
+    within = np.concatenate([spread[:, None] <= limits[None, :], np.ones((len(spread), 1), dtype=bool)], axis=1)
+    return counts[within.argmax(axis=-1)]
 
 
 def crossing_points(intercepts, slopes):

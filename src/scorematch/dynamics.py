@@ -9,6 +9,7 @@ always the population-exact loss of the current parameters, so all of them are c
 on the same scale.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numba
@@ -131,19 +132,15 @@ def gradient_descent(
             n_steps = _steps_in_block(target - step, dynamics.batch_size * runs * d)
             samples = _sample_block(generators, dynamics.batch_size, n_steps, d, alive=state[4] < 0)
             newly = state[4] < 0
-            # threads beyond one per run would only wait; the count never changes a result
-            threads = numba.get_num_threads()
-            numba.set_num_threads(max(1, min(threads, runs)))
-            try:
+            with _threads_for(runs):
                 engine._advance(state, targets, step, n_steps, float(eta), scales, samples,
                                 dynamics.direction == "em", dynamics.optimizer == "adam", adam, tables)
-            finally:
-                numba.set_num_threads(threads)
             if on_diverge is not None:
                 for r in np.flatnonzero(newly & (state[4] >= 0)):
                     on_diverge(int(r), int(state[4][r]))
             step += n_steps
-        loss, _ = engine.evaluate(mu, targets, rule=rule)
+        with _threads_for(runs):
+            loss, _ = engine.evaluate(mu, targets, rule=rule)
         losses.append(loss)
         distances.append(np.linalg.norm(mu - targets[:, None, :], axis=-1))
         norms.append(np.linalg.norm(mu, axis=-1))
@@ -162,6 +159,17 @@ def gradient_descent(
         spread=np.stack(spreads, axis=1),
         diverged_at=state[4].copy(),
     )
+
+
+@contextmanager
+def _threads_for(runs):
+    """At most one thread per run: more would only wait (the count never changes a result)."""
+    threads = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, runs)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
 
 
 def _steps_in_block(remaining, values_per_step):

@@ -1,39 +1,69 @@
-"""Per-step cost and accuracy: population-exact gradient vs Monte Carlo minibatches.
+"""Per-step cost and accuracy of the compiled engine, the numpy engine and Monte Carlo steps.
 
-Run on demand:  .venv/bin/python benchmarks/gradient_cost.py
-Prints one table: setting, estimator, runs, seconds per step, and the relative error of
-the gradient (max-abs error / max-abs gradient, median over runs) against a reference:
-the exact rule with 40 outer nodes whatever the spread (k = 3) or scipy's adaptive quadrature (k = 1).
+Run on demand:  make benchmark   (or .venv/bin/python benchmarks/gradient_cost.py)
+Prints one table from one run: for each setting, the wall time per GD step of
+- the compiled engine (scorematch.dynamics.gradient_descent: the steps between two
+  records in compiled code),
+- the numpy engine: a Python loop calling the numpy reference
+  (scorematch.population.population_loss_and_gradient) once per step, the engine as it
+  was before the compiled one,
+- Monte Carlo minibatch steps with B samples per run and step (compiled, samples drawn by
+  numpy each block of steps),
+and the relative error of the step's gradient (max-abs error / max-abs gradient, median
+over runs) against a reference: scipy's adaptive quadrature for k = 1, the same rule with
+40 outer Gauss-Hermite nodes whatever the spread for k = 3.  Then the first-call compile
+time (empty cache) and the load time from the cache, each in a fresh process.
 """
 
+import os
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
 from scipy import integrate
 
-from scorematch.population import minibatch_loss_and_gradient, population_loss_and_gradient
+from scorematch.dynamics import Dynamics, gradient_descent
+from scorematch.engine import sampled
+from scorematch.population import population_loss_and_gradient
 from scorematch.quadrature import LineRule
 
 N, D = 5, 3
+ETA = 1e-3  # small: the parameters stay in their class while the steps are timed
 
 
-def settings(runs, rng):
-    """Three configurations of n = 5 vectors in d = 3 (relative to mu* = 0)."""
-    collinear = np.zeros((runs, N, D))
-    collinear[:, :, 0] = np.concatenate([rng.normal(0, 1e-3, (runs, 1)), -rng.uniform(6, 10, (runs, N - 1))], 1)
-    near_collinear = collinear.copy()
-    near_collinear[:, 1:, 1:] = rng.uniform(-0.02, 0.02, (runs, N - 1, D - 1))
-    spread = rng.normal(0, 0.5, (runs, N, D))
-    return {"collinear k=1 (tail)": collinear, "near-collinear k=3 (tail)": near_collinear, "spread k=3": spread}
+def settings(rng):
+    """(name, mu (R, n, d)) relative to mu* = 0."""
+
+    def collinear_tail(runs):
+        mu = np.zeros((runs, N, D))
+        mu[:, :, 0] = np.concatenate([rng.normal(0, 1e-3, (runs, 1)), -rng.uniform(6, 10, (runs, N - 1))], 1)
+        return mu
+
+    near_collinear = collinear_tail(1)
+    near_collinear[:, 1:, 1:] = rng.uniform(-0.02, 0.02, (1, N - 1, D - 1))
+    directions = rng.normal(size=(N - 1, D))
+    directions /= np.linalg.norm(directions, axis=-1, keepdims=True)
+    far = np.concatenate([np.zeros((1, D)), rng.uniform(6, 16, (N - 1, 1)) * directions])[None]
+    return [
+        ("k=1 collinear tail, 1 run", collinear_tail(1)),
+        ("k=1 collinear tail, 200 runs", collinear_tail(200)),
+        ("k=3 near-collinear, 1 run", near_collinear),
+        ("k=3 far random directions, 1 run", far),
+    ]
 
 
 def reference_gradient(mu):
     if np.all(mu[..., 1:] == 0):
         return np.stack([quad_gradient_1d(m[:, 0]) for m in mu])[..., None] * np.eye(D)[0]
-    return population_loss_and_gradient(mu, np.zeros(D), rule=LineRule(hermite_nodes=40, hermite_schedule=()))[1]
+    rule = LineRule(hermite_nodes=40, hermite_schedule=())
+    return population_loss_and_gradient(mu, np.zeros(D), rule=rule)[1]
 
 
 def quad_gradient_1d(c):
+    """Gradient in d = 1 by scipy's adaptive quadrature, breakpoints at the crossings."""
+
     def component(i):
         def f(y):
             logits = y * c - 0.5 * c**2
@@ -48,38 +78,74 @@ def quad_gradient_1d(c):
     return np.array([component(i) for i in range(len(c))])
 
 
-def seconds_per_call(fn, *, repeats):
-    fn()
-    start = time.perf_counter()
-    for _ in range(repeats):
-        fn()
-    return (time.perf_counter() - start) / repeats
-
-
 def relative_error(grad, ref):
     scale = np.abs(ref).reshape(len(ref), -1).max(-1)
     return float(np.median(np.abs(grad - ref).reshape(len(ref), -1).max(-1) / scale))
 
 
+def compiled_seconds_per_step(mu, *, steps, dynamics=Dynamics()):
+    generators = [np.random.default_rng(r) for r in range(len(mu))] if dynamics.batch_size else None
+    record_at = np.array([0, 1])
+    gradient_descent(mu, np.zeros(D), eta=ETA, record_at=record_at, dynamics=dynamics, generators=generators)
+    start = time.perf_counter()
+    gradient_descent(mu, np.zeros(D), eta=ETA, record_at=np.array([0, steps]), dynamics=dynamics,
+                     generators=generators)
+    return (time.perf_counter() - start) / steps
+
+
+def numpy_seconds_per_step(mu, *, steps):
+    """The numpy engine's loop: one call of the numpy reference per step."""
+    current = mu.copy()
+    start = time.perf_counter()
+    for _ in range(steps):
+        current -= ETA * population_loss_and_gradient(current, np.zeros(D))[1]
+    return (time.perf_counter() - start) / steps
+
+
+def fresh_process_seconds(cache_dir):
+    """Wall time of import + one compiled evaluation + one GD step in a new process."""
+    code = (
+        "import time; start = time.perf_counter()\n"
+        "import numpy as np\n"
+        "from scorematch.dynamics import gradient_descent\n"
+        "mu = np.zeros((1, 5, 3)); mu[0, :, 0] = [0.0, -6.0, -6.5, -7.0, -7.5]\n"
+        "gradient_descent(mu, np.zeros(3), eta=1e-3, record_at=np.array([0, 1]))\n"
+        "print(time.perf_counter() - start)\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    return float(out.stdout.strip())
+
+
 def main():
+    with tempfile.TemporaryDirectory() as cache_dir:
+        compile_time = fresh_process_seconds(cache_dir)
+        cached_time = fresh_process_seconds(cache_dir)
     rng = np.random.default_rng(0)
     rows = []
-    for runs in (1, 256):
-        for name, mu in settings(runs, rng).items():
-            ref = reference_gradient(mu[: min(runs, 8)])
-            exact = lambda: population_loss_and_gradient(mu, np.zeros(D))  # noqa: E731
-            t = seconds_per_call(exact, repeats=3 if runs > 1 else 20)
-            rows.append((name, "exact", runs, t, relative_error(exact()[1][: len(ref)], ref)))
-            for batch in (1_000, 10_000, 100_000):
-                if runs * batch > 3_000_000:
-                    continue
-                samples = lambda: rng.standard_normal((runs, batch, D))  # noqa: E731
-                mc = lambda: minibatch_loss_and_gradient(mu, np.zeros(D), samples=samples())  # noqa: E731
-                t = seconds_per_call(mc, repeats=3)
-                rows.append((name, f"Monte Carlo B={batch:g}", runs, t, relative_error(mc()[1][: len(ref)], ref)))
-    print(f"{'setting':28s} {'estimator':22s} {'runs':>5s} {'s/step':>10s} {'rel. error':>10s}")
-    for name, estimator, runs, t, err in rows:
-        print(f"{name:28s} {estimator:22s} {runs:5d} {t:10.2e} {err:10.1e}")
+    for name, mu in settings(rng):
+        runs = len(mu)
+        ref = reference_gradient(mu[: min(runs, 8)])
+        exact = population_loss_and_gradient(mu[: len(ref)], np.zeros(D))[1]
+        error = relative_error(exact, ref)
+        t_numpy = numpy_seconds_per_step(mu, steps=5 if runs > 1 else 40)
+        t_new = compiled_seconds_per_step(mu, steps=40 if runs > 1 else 2000)
+        rows.append((name, "compiled engine", runs, t_new, error, t_numpy / t_new))
+        rows.append((name, "numpy engine", runs, t_numpy, error, 1.0))
+        for batch in (1_000, 10_000, 100_000):
+            if runs * batch > 3_000_000:
+                rows.append((name, f"Monte Carlo B={batch:.0e}", runs, np.nan, np.nan, np.nan))
+                continue
+            t_mc = compiled_seconds_per_step(mu, steps=20 if runs * batch > 1e5 else 200,
+                                             dynamics=Dynamics(batch_size=batch))
+            samples = rng.standard_normal((len(ref), batch, D))
+            mc_error = relative_error(sampled(mu[: len(ref)], np.zeros(D), samples=samples)[1], ref)
+            rows.append((name, f"Monte Carlo B={batch:.0e}", runs, t_mc, mc_error, t_numpy / t_mc))
+    print(f"{'setting':34s} {'estimator':22s} {'runs':>5s} {'s/step':>10s} {'rel. error':>10s} {'numpy/this':>10s}")
+    for name, estimator, runs, t, err, ratio in rows:
+        print(f"{name:34s} {estimator:22s} {runs:5d} {t:10.2e} {err:10.1e} {ratio:10.1f}")
+    print(f"compile, first call in a fresh process (empty cache): {compile_time:.1f} s")
+    print(f"load from the cache, first call in a fresh process:   {cached_time:.1f} s")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 `alternatives`) from the initial parameters of a score-matching case, on its step grid
 -> results/alternatives/{method}.npz."""
 
-from scorematch.beyond import alternative_step
-from scorematch.dynamics import gradient_descent
+from scorematch.beyond import alternative_dynamics
+from scorematch.dynamics import divergence_reporter, gradient_descent
 from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_results, snakemake_provenance
 from scorematch.seeding import STREAM_SAMPLING, run_generators, run_spawn_key
 
@@ -16,7 +16,7 @@ initial = source["initial"][:runs]
 mu_star = source["target"]
 seed_name = f"alternatives/{snakemake.wildcards.method}"
 generators = run_generators(snakemake.params.root_seed, seed_name, n_runs=runs, stream=STREAM_SAMPLING)
-step_gradient, step_size = alternative_step(method, mu_star, eta=spec["eta"], generators=generators)
+dynamics, step_size = alternative_dynamics(method, eta=spec["eta"])
 logger.info("%s from %s: %d runs, step size %g, %d steps", method, snakemake.params.case, runs, step_size,
             int(source["tau"][-1]))
 trajectory = gradient_descent(
@@ -24,8 +24,10 @@ trajectory = gradient_descent(
     mu_star,
     eta=step_size,
     record_at=source["tau"],
-    step_gradient=step_gradient,
+    dynamics=dynamics,
+    generators=generators,
     on_record=progress_reporter(logger, n_steps=int(source["tau"][-1])),
+    on_diverge=divergence_reporter(logger),
 )
 arrays = {
     "tau": trajectory.tau,
@@ -34,6 +36,7 @@ arrays = {
     "initial": initial,
     "final": trajectory.final,
     "target": mu_star,
+    "diverged_at": trajectory.diverged_at,
 }
 provenance = snakemake_provenance(
     snakemake,

@@ -4,8 +4,8 @@ grid -> results/gradient_em/{experiment}--{case}.npz."""
 
 import numpy as np
 
-from scorematch.beyond import gradient_em_step, phase_outcomes
-from scorematch.dynamics import gradient_descent
+from scorematch.beyond import GRADIENT_EM, phase_outcomes
+from scorematch.dynamics import divergence_reporter, gradient_descent
 from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_results, snakemake_provenance
 from scorematch.seeding import STREAM_INIT, run_spawn_key
 
@@ -21,11 +21,15 @@ trajectory = gradient_descent(
     mu_star,
     eta=spec["eta"],
     record_at=source["tau"],
-    step_gradient=gradient_em_step(mu_star),
+    dynamics=GRADIENT_EM,
     on_record=progress_reporter(logger, n_steps=int(source["tau"][-1])),
+    on_diverge=divergence_reporter(logger),
 )
 n_converged, outcome = phase_outcomes(
-    trajectory.distance[:, -1, :], converge_tol=spec["converge_tol"], diverge_radius=spec["diverge_radius"]
+    trajectory.distance[:, -1, :],
+    converge_tol=spec["converge_tol"],
+    diverge_radius=spec["diverge_radius"],
+    diverged_at=trajectory.diverged_at,
 )
 labels, counts = np.unique(outcome, return_counts=True)
 logger.info("outcomes: %s", dict(zip(labels.tolist(), counts.tolist())))
@@ -38,6 +42,7 @@ arrays = {
     "target": mu_star,
     "n_converged": n_converged,
     "outcome": outcome,
+    "diverged_at": trajectory.diverged_at,
 }
 seed_name = spec.get("seed_name", snakemake.params.case)
 provenance = snakemake_provenance(

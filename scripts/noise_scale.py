@@ -5,7 +5,7 @@ import numpy as np
 
 from scorematch.beyond import noise_threshold, relative_convergence
 from scorematch.beyond_figures import noise_scale_figure
-from scorematch.dynamics import exact_gradient, gradient_descent, log_spaced_steps
+from scorematch.dynamics import divergence_reporter, gradient_descent, log_spaced_steps
 from scorematch.pipeline import progress_reporter, rule_logger, save_figure, save_json, save_results, snakemake_provenance
 from scorematch.population import scale_to_noise
 from scorematch.seeding import STREAM_INIT, run_generators, run_spawn_key
@@ -27,8 +27,8 @@ trajectory = gradient_descent(
     mu_star,
     eta=section["eta"],
     record_at=log_spaced_steps(section["n_steps"], n_records=section["n_records"]),
-    step_gradient=exact_gradient(mu_star),
     on_record=progress_reporter(logger, n_steps=section["n_steps"]),
+    on_diverge=divergence_reporter(logger),
 )
 n_converged, all_converged = relative_convergence(trajectory.distance, ratio=section["converge_ratio"])
 n_converged = n_converged.reshape(len(ts), runs)

@@ -8,7 +8,7 @@ and every M: common random numbers across the grid).
 import numpy as np
 
 from scorematch.beyond import outcome_fractions, phase_initial, phase_outcomes
-from scorematch.dynamics import exact_gradient, gradient_descent, log_spaced_steps
+from scorematch.dynamics import divergence_reporter, gradient_descent, log_spaced_steps
 from scorematch.pipeline import progress_reporter, rule_logger, save_results, snakemake_provenance
 from scorematch.seeding import STREAM_INIT, run_generators, run_spawn_key
 
@@ -31,13 +31,16 @@ trajectory = gradient_descent(
     mu_star,
     eta=section["eta"],
     record_at=log_spaced_steps(section["n_steps"], n_records=section["n_records"]),
-    step_gradient=exact_gradient(mu_star),
     on_record=progress_reporter(logger, n_steps=section["n_steps"]),
+    on_diverge=divergence_reporter(logger),
 )
 shape = (len(sigmas), runs)
 final_distance = trajectory.distance[:, -1, :].reshape(*shape, n)
 n_converged, outcome = phase_outcomes(
-    final_distance, converge_tol=section["converge_tol"], diverge_radius=section["diverge_radius"]
+    final_distance,
+    converge_tol=section["converge_tol"],
+    diverge_radius=section["diverge_radius"],
+    diverged_at=trajectory.diverged_at.reshape(shape),
 )
 fractions = outcome_fractions(outcome)
 for s, sigma in enumerate(sigmas):
@@ -53,6 +56,7 @@ arrays = {
     "final_distance": final_distance,
     "n_converged": n_converged,
     "outcome": outcome,
+    "diverged_at": trajectory.diverged_at.reshape(shape),
     **{f"fraction_{label}": value for label, value in fractions.items()},
 }
 provenance = snakemake_provenance(

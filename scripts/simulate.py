@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from scorematch.dynamics import divergence_reporter
 from scorematch.experiment import run_specification
 from scorematch.pipeline import progress_reporter, rule_logger, save_results, snakemake_provenance
 from scorematch.seeding import STREAM_INIT, run_spawn_key
@@ -17,6 +18,7 @@ arrays = run_specification(
     root_seed=snakemake.params.root_seed,
     name=seed_name,
     on_record=progress_reporter(logger, n_steps=spec["n_steps"]),
+    on_diverge=divergence_reporter(logger),
 )
 provenance = snakemake_provenance(
     snakemake,

@@ -3,7 +3,7 @@ perturbation per run) -> results/thm3_1/escape.npz."""
 
 import numpy as np
 
-from scorematch.dynamics import exact_gradient
+from scorematch.dynamics import divergence_reporter
 from scorematch.experiment import descend_and_classify
 from scorematch.pipeline import (
     load_json,
@@ -32,8 +32,8 @@ arrays = descend_and_classify(
     starts,
     mu_star,
     section,
-    step_gradient=exact_gradient(mu_star),
     on_record=progress_reporter(logger, n_steps=section["n_steps"]),
+    on_diverge=divergence_reporter(logger),
 )
 arrays["a_star"] = np.float64(point["a_star"])
 logger.info("n_converged %s outcomes %s", arrays["n_converged"].tolist(), arrays["outcome"].tolist())

@@ -5,8 +5,8 @@ import pytest
 from scipy import integrate
 
 from scorematch.beyond import (
-    adam_directions,
-    alternative_step,
+    GRADIENT_EM,
+    alternative_dynamics,
     critical_spread,
     fit_line,
     gradient_em_direction,
@@ -16,7 +16,8 @@ from scorematch.beyond import (
     phase_outcomes,
     time_averaged_loss_and_gradient,
 )
-from scorematch.dynamics import exact_gradient
+from scorematch.dynamics import Dynamics, gradient_descent
+from scorematch.population import minibatch_loss_and_gradient, population_loss_and_gradient
 
 
 def _monte_carlo_em(mu, mu_star, n_samples, rng):
@@ -194,46 +195,62 @@ def test_time_averaged_gradient_matches_finite_differences(mu, mu_star, noise_sc
         assert gradient[0, i, 0] == pytest.approx((up[0] - down[0]) / (2 * h), rel=1e-6, abs=1e-10)
 
 
-def test_adam_matches_a_hand_written_reference_on_a_quadratic():
-    curvature = np.array([[[1.0, 10.0]], [[0.1, 3.0]]])  # (R=2, n=1, d=2)
-    lr, beta1, beta2, epsilon = 0.05, 0.9, 0.999, 1e-8
-    direction = adam_directions(lambda x, step: curvature * x, beta1=beta1, beta2=beta2, epsilon=epsilon)
-    x = np.array([[[1.0, -2.0]], [[0.5, 4.0]]])
-    # Kingma and Ba (2015), Algorithm 1, one scalar at a time
-    reference = x.copy().ravel()
-    a = curvature.ravel()
-    m = np.zeros_like(reference)
-    v = np.zeros_like(reference)
+def test_adam_descent_matches_a_hand_written_adam_on_the_numpy_reference():
+    mu = np.array([[[0.3, 0.1], [1.0, -0.2], [-2.0, 0.4]]])
+    mu_star = np.array([1.5, 0.0])
+    lr, beta1, beta2, epsilon, batch = 0.05, 0.9, 0.999, 1e-8, 64
+    dynamics, step_size = alternative_dynamics(
+        {"kind": "adam", "batch_size": batch, "learning_rate": lr, "beta1": beta1, "beta2": beta2, "epsilon": epsilon},
+        eta=0.5,
+    )
+    assert step_size == lr
+    trajectory = gradient_descent(mu, mu_star, eta=lr, record_at=np.array([0, 25]), dynamics=dynamics,
+                                  generators=[np.random.default_rng(3)])
+    # Kingma and Ba (2015), Algorithm 1, on the numpy minibatch gradient of the same samples
+    rng = np.random.default_rng(3)
+    x, m, v = mu.copy(), np.zeros_like(mu), np.zeros_like(mu)
     for step in range(25):
-        x = x - lr * direction(x, step)
-        for j in range(reference.size):
-            g = a[j] * reference[j]
-            m[j] = beta1 * m[j] + (1 - beta1) * g
-            v[j] = beta2 * v[j] + (1 - beta2) * g * g
-            m_hat = m[j] / (1 - beta1 ** (step + 1))
-            v_hat = v[j] / (1 - beta2 ** (step + 1))
-            reference[j] -= lr * m_hat / (np.sqrt(v_hat) + epsilon)
-    np.testing.assert_allclose(x.ravel(), reference, rtol=1e-12)
+        _, g = minibatch_loss_and_gradient(x, mu_star, samples=rng.standard_normal((1, batch, 2)))
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        x = x - lr * (m / (1 - beta1 ** (step + 1))) / (np.sqrt(v / (1 - beta2 ** (step + 1))) + epsilon)
+    np.testing.assert_allclose(trajectory.final, x, rtol=1e-10)
 
 
 def test_adam_first_step_moves_each_coordinate_by_the_learning_rate():
-    direction = adam_directions(lambda x, step: np.array([[[3.0, -1e-3]]]), beta1=0.9, beta2=0.999, epsilon=1e-12)
-    np.testing.assert_allclose(direction(np.zeros((1, 1, 2)), 0), [[[1.0, -1.0]]], rtol=1e-8)
+    mu = np.array([[[0.3, 0.1], [1.0, -0.2]]])
+    mu_star = np.array([1.5, 0.0])
+    dynamics = Dynamics(batch_size=1000, optimizer="adam", beta1=0.9, beta2=0.999, epsilon=1e-12)
+    trajectory = gradient_descent(mu, mu_star, eta=0.01, record_at=np.array([0, 1]), dynamics=dynamics,
+                                  generators=[np.random.default_rng(0)])
+    np.testing.assert_allclose(np.abs(trajectory.final - mu), 0.01, rtol=1e-6)
+
+
+def test_gradient_em_and_time_averaged_descents_take_their_reference_steps():
+    mu = np.array([[[0.3], [-1.2], [2.0]], [[0.1], [0.5], [-0.4]]])
+    mu_star = np.array([1.5])
+    em = gradient_descent(mu, mu_star, eta=0.2, record_at=np.array([0, 1]), dynamics=GRADIENT_EM)
+    np.testing.assert_allclose(em.final, mu - 0.2 * gradient_em_direction(mu, mu_star), rtol=1e-13)
+    noise_scales = [0.0, 0.5, 2.0]
+    dynamics, eta = alternative_dynamics({"kind": "time_averaged", "noise_scales": noise_scales}, eta=0.2)
+    averaged = gradient_descent(mu, mu_star, eta=eta, record_at=np.array([0, 1]), dynamics=dynamics)
+    _, gradient = time_averaged_loss_and_gradient(mu, mu_star, noise_scales=noise_scales)
+    np.testing.assert_allclose(averaged.final, mu - 0.2 * gradient, rtol=1e-13)
 
 
 def test_sgd_with_a_large_batch_approaches_the_exact_gradient():
     mu = np.array([[[0.3], [1.0], [-2.0]]])
     mu_star = np.array([1.5])
-    step, eta = alternative_step(
-        {"kind": "sgd", "batch_size": 400_000}, mu_star, eta=0.5, generators=[np.random.default_rng(3)]
-    )
-    exact = exact_gradient(mu_star)(mu, 0)
+    dynamics, eta = alternative_dynamics({"kind": "sgd", "batch_size": 400_000}, eta=0.5)
     assert eta == 0.5
+    sgd = gradient_descent(mu, mu_star, eta=eta, record_at=np.array([0, 1]), dynamics=dynamics,
+                           generators=[np.random.default_rng(3)])
+    exact = mu - eta * population_loss_and_gradient(mu, mu_star)[1]
     # Monte Carlo error ~ 1/sqrt(batch) ~ 2e-3 relative to O(1) gradient entries
-    np.testing.assert_allclose(step(mu, 0), exact, atol=1e-2)
-    assert not np.allclose(step(mu, 1), exact, atol=1e-12)  # fresh samples, not the exact gradient
+    np.testing.assert_allclose(sgd.final, exact, atol=1e-2)
+    assert not np.allclose(sgd.final, exact, atol=1e-12)  # sampled, not the exact gradient
 
 
-def test_alternative_step_names_unknown_kind():
+def test_alternative_dynamics_names_unknown_kind():
     with pytest.raises(ValueError, match="unknown method kind 'rmsprop'.*time_averaged, sgd, adam"):
-        alternative_step({"kind": "rmsprop"}, np.zeros(1), eta=0.1, generators=[])
+        alternative_dynamics({"kind": "rmsprop"}, eta=0.1)

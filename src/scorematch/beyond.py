@@ -7,18 +7,19 @@
   2 E[w_i g] = -2 E[w_i (x - mu_i)] (Stein's identity), on the same quadrature rule.
 - Noise scale: the paper's sufficient threshold t >= log n + log M + 2 (Theorem 2.1).
 - Alternative dynamics from the same initial parameters: GD on the loss averaged over
-  several noise levels, and Adam as a step function of the GD engine.
+  several noise levels, SGD and Adam, all as a :class:`scorematch.dynamics.Dynamics` of
+  the one descent path.
 - A per-method summary (tail exponents, outcomes) shared by the comparison figures.
 """
 
 import numpy as np
 
-from scorematch.dynamics import minibatch_gradient
+from scorematch.dynamics import Dynamics, mark_diverged
 from scorematch.population import integrate_in_span, population_loss_and_gradient, softmax_weights
 from scorematch.quadrature import LineRule
 from scorematch.rates import local_slopes, tail_fit
 
-PHASE_LABELS = ("all", "one", "none", "other")
+PHASE_LABELS = ("all", "one", "none", "other", "diverged")
 
 
 # ------------------------------------------------------------------ phase diagram
@@ -36,12 +37,13 @@ def phase_initial(sigmas, offsets):
     return (sigmas[:, None, None, None] * offsets[None]).reshape(-1, *offsets.shape[1:])
 
 
-def phase_outcomes(final_distance, *, converge_tol, diverge_radius):
+def phase_outcomes(final_distance, *, converge_tol, diverge_radius, diverged_at=None):
     """Outcome label per run from the final distances (..., n) to mu*.
 
     "all": every parameter within converge_tol; "one": exactly one within it and every
     other one beyond diverge_radius; "none": no parameter within converge_tol;
-    "other": anything else (e.g. two of five converged).
+    "other": anything else (e.g. two of five converged); "diverged": the run stopped on
+    non-finite numbers (diverged_at (...) >= 0, optional).
     Returns n_converged (...) int64 and outcome (...) str.
     """
     final_distance = np.asarray(final_distance, dtype=np.float64)
@@ -53,7 +55,7 @@ def phase_outcomes(final_distance, *, converge_tol, diverge_radius):
         "all",
         np.where((n_converged == 1) & far, "one", np.where(n_converged == 0, "none", "other")),
     )
-    return n_converged.astype(np.int64), outcome
+    return n_converged.astype(np.int64), mark_diverged(outcome, diverged_at)
 
 
 def outcome_fractions(outcome):
@@ -127,30 +129,25 @@ def fit_line(x, y):
 
 
 def _em_direction_on_points(coords, points, weights):
+    """Loss (R,) and EM direction (R, n, k) as weighted sums over integration points."""
     w = softmax_weights(points, coords)  # (R, n, P)
     g = np.swapaxes(coords, -1, -2) @ w  # (R, k, P)
-    return (2.0 * (weights[:, None, :] * w) @ np.swapaxes(g, -1, -2),)
+    loss = (weights * (g**2).sum(axis=1)).sum(-1)
+    return loss, 2.0 * (weights[:, None, :] * w) @ np.swapaxes(g, -1, -2)
 
 
 def gradient_em_direction(mu, mu_star, *, rule=LineRule()):
     """Population gradient-EM direction 2 E[w_i(x) g(x)], g = sum_j w_j mu_j - mu*.
 
-    The first term of the score-matching gradient; by Stein's identity it equals
+    The numpy reference of the descent's :data:`GRADIENT_EM` dynamics.  The first term of the score-matching gradient; by Stein's identity it equals
     -2 E[w_i(x) (x - mu_i)], x ~ N(mu*, I).  Same reduced k-dimensional quadrature as
     :func:`scorematch.population.population_loss_and_gradient`.
     mu: (R, n, d); mu_star: (d,) or (R, d).  Returns (R, n, d).
     """
-    basis, (direction,) = integrate_in_span(mu, mu_star, _em_direction_on_points, rule=rule)
-    return np.einsum("rnk,rkd->rnd", direction, basis)
+    return integrate_in_span(mu, mu_star, _em_direction_on_points, rule=rule)[1]
 
 
-def gradient_em_step(mu_star, *, rule=LineRule()):
-    """Step function for :func:`scorematch.dynamics.gradient_descent`: gradient EM."""
-
-    def gradient(mu, step):
-        return gradient_em_direction(mu, mu_star, rule=rule)
-
-    return gradient
+GRADIENT_EM = Dynamics(direction="em")
 
 
 # ------------------------------------------------------------------ noise scale
@@ -179,6 +176,7 @@ def relative_convergence(distance, *, ratio):
 def time_averaged_loss_and_gradient(mu, mu_star, *, noise_scales, rule=LineRule()):
     """The loss averaged over noise levels, (1/T) sum_t L_t, and its gradient.
 
+    The numpy reference of the descent's Dynamics(noise_scales=...).
     The parameters mu_i are shared across levels: L_t(mu) = L(e^{-t} mu; e^{-t} mu*)
     (student and data scaled alike, PAPER.md), so grad_mu L_t = e^{-t} (grad L)(e^{-t} mu).
     mu: (R, n, d) unscaled; mu_star: (d,); noise_scales: (T,) values of t, equal weights.
@@ -194,36 +192,6 @@ def time_averaged_loss_and_gradient(mu, mu_star, *, noise_scales, rule=LineRule(
     )
     gradient = gradient.reshape(levels, runs, n, d) * scales[:, None, None, None]
     return loss.reshape(levels, runs).mean(axis=0), gradient.mean(axis=0)
-
-
-def time_averaged_step(mu_star, *, noise_scales, rule=LineRule()):
-    """Step function for :func:`scorematch.dynamics.gradient_descent`: the averaged loss."""
-
-    def gradient(mu, step):
-        return time_averaged_loss_and_gradient(mu, mu_star, noise_scales=noise_scales, rule=rule)[1]
-
-    return gradient
-
-
-def adam_directions(step_gradient, *, beta1, beta2, epsilon):
-    """Adam as a step function for :func:`scorematch.dynamics.gradient_descent`.
-
-    With the engine's eta as the learning rate, mu <- mu - eta * m_hat / (sqrt(v_hat) + epsilon),
-    m and v the bias-corrected moving averages of step_gradient's output and its square
-    (Kingma and Ba 2015).  The moments live in the returned closure: use one per descent,
-    called with steps 0, 1, 2, ... in order.
-    """
-    moments = {"m": 0.0, "v": 0.0}
-
-    def direction(mu, step):
-        gradient = step_gradient(mu, step)
-        moments["m"] = beta1 * moments["m"] + (1.0 - beta1) * gradient
-        moments["v"] = beta2 * moments["v"] + (1.0 - beta2) * gradient**2
-        m_hat = moments["m"] / (1.0 - beta1 ** (step + 1))
-        v_hat = moments["v"] / (1.0 - beta2 ** (step + 1))
-        return m_hat / (np.sqrt(v_hat) + epsilon)
-
-    return direction
 
 
 def method_summary(tau, loss, final_distance, *, window, converge_tol, diverge_radius, slope_window_decades):
@@ -253,23 +221,28 @@ def method_summary(tau, loss, final_distance, *, window, converge_tol, diverge_r
     return summary, local_slopes(tau, loss, window_decades=slope_window_decades)
 
 
-def alternative_step(method, mu_star, *, eta, generators):
-    """Step function and step size of one alternative method (config `alternatives`).
+def alternative_dynamics(method, *, eta):
+    """Dynamics and step size of one alternative method (config `alternatives`).
 
     method: {"kind": "time_averaged", "noise_scales": [...]} (full-batch GD on the averaged
     loss), {"kind": "sgd", "batch_size": B} (GD on a fresh minibatch each step) or
     {"kind": "adam", "batch_size": B, "learning_rate", "beta1", "beta2", "epsilon"} (Adam on
     minibatch gradients).  eta: the GD step size used by time_averaged and sgd.
-    generators: one numpy Generator per run for the minibatch samples.
-    Returns (step_gradient, step_size) for :func:`scorematch.dynamics.gradient_descent`.
+    Returns (dynamics, step_size) for :func:`scorematch.dynamics.gradient_descent`
+    (sgd and adam need one generator per run there).
     """
     kind = method["kind"]
     if kind == "time_averaged":
-        return time_averaged_step(mu_star, noise_scales=method["noise_scales"]), eta
-    if kind not in ("sgd", "adam"):
-        raise ValueError(f"alternatives: unknown method kind {kind!r} (allowed: time_averaged, sgd, adam)")
-    sampled = minibatch_gradient(mu_star, batch_size=method["batch_size"], generators=generators)
+        return Dynamics(noise_scales=tuple(float(t) for t in method["noise_scales"])), eta
     if kind == "sgd":
-        return sampled, eta
-    adam = adam_directions(sampled, beta1=method["beta1"], beta2=method["beta2"], epsilon=method["epsilon"])
-    return adam, method["learning_rate"]
+        return Dynamics(batch_size=int(method["batch_size"])), eta
+    if kind == "adam":
+        dynamics = Dynamics(
+            batch_size=int(method["batch_size"]),
+            optimizer="adam",
+            beta1=float(method["beta1"]),
+            beta2=float(method["beta2"]),
+            epsilon=float(method["epsilon"]),
+        )
+        return dynamics, method["learning_rate"]
+    raise ValueError(f"alternatives: unknown method kind {kind!r} (allowed: time_averaged, sgd, adam)")

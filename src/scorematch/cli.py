@@ -15,7 +15,8 @@ import numpy as np
 from scorematch.atomic import write_npz_atomic
 from scorematch.config import ConfigError, load_config, resolve_case, validate_config
 from scorematch.experiment import run_specification
-from scorematch.population import population_loss_and_gradient, scale_to_noise
+from scorematch.engine import evaluate as engine_evaluate
+from scorematch.population import scale_to_noise
 
 
 def parse_evaluation_request(request):
@@ -42,7 +43,7 @@ def parse_evaluation_request(request):
 def evaluate(request):
     """The JSON-ready answer to an evaluation request (loss and gradient, scaled frame)."""
     mu, mu_star, noise_scale = parse_evaluation_request(request)
-    loss, grad = population_loss_and_gradient(
+    loss, grad = engine_evaluate(
         scale_to_noise(mu, noise_scale=noise_scale), scale_to_noise(mu_star, noise_scale=noise_scale)
     )
     return {

@@ -1,22 +1,61 @@
 """Gradient descent on the student vectors, batched over independent runs.
 
-The engine is agnostic to how the gradient is obtained: population-exact
-(:func:`exact_gradient`) or a fresh Gaussian minibatch each step
-(:func:`minibatch_gradient`, the paper's experimental protocol).  The recorded loss is
-always the population-exact loss of the current parameters, so both modes are compared
+One descent path for every dynamics: :func:`gradient_descent` advances all runs in
+compiled code (:mod:`scorematch.engine`) between two recorded iterations.  What a step
+does is a :class:`Dynamics`: the population-exact score-matching gradient, a fresh
+Gaussian minibatch each step (the paper's experimental protocol), the gradient-EM
+direction, the loss averaged over noise levels, plain steps or Adam.  The recorded loss is
+always the population-exact loss of the current parameters, so all of them are compared
 on the same scale.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
-from scorematch.population import (
-    minibatch_loss_and_gradient,
-    population_loss,
-    population_loss_and_gradient,
-)
+from scorematch import engine
 from scorematch.quadrature import LineRule
+
+# Monte Carlo samples drawn at once (all runs, several steps): bounds memory at ~32 MB
+_SAMPLE_BLOCK_VALUES = 1 << 22
+
+
+@dataclass(frozen=True)
+class Dynamics:
+    """What one descent step does.
+
+    direction: "gradient" (the score-matching gradient) or "em" (its first term
+        2 E[w_i g] = -2 E[w_i (x - mu_i)]: population gradient EM).
+    batch_size: 0 for population-exact expectations; B > 0 for a fresh N(0, I) minibatch
+        of B samples per run and step, drawn from the run's own generator.
+    noise_scales: () for the loss at the descent's own frame; (t_1, ..., t_T) for the loss
+        averaged over those noise levels, (1/T) sum_t L(e^-t mu; e^-t mu*) (exact only).
+    optimizer: "gd" (mu <- mu - eta D) or "adam" (eta the learning rate, with beta1,
+        beta2, epsilon; Kingma and Ba 2015).
+    """
+
+    direction: str = "gradient"
+    batch_size: int = 0
+    noise_scales: tuple[float, ...] = ()
+    optimizer: str = "gd"
+    beta1: float = 0.9
+    beta2: float = 0.999
+    epsilon: float = 1e-8
+
+    def __post_init__(self):
+        if self.direction not in ("gradient", "em"):
+            raise ValueError(f"direction {self.direction!r}: allowed gradient, em")
+        if self.optimizer not in ("gd", "adam"):
+            raise ValueError(f"optimizer {self.optimizer!r}: allowed gd, adam")
+        if self.batch_size < 0:
+            raise ValueError(f"batch_size must be >= 0, got {self.batch_size}")
+        if self.batch_size and self.noise_scales:
+            raise ValueError("the loss averaged over noise levels is exact only (batch_size 0)")
+
+
+EXACT = Dynamics()
 
 
 @dataclass(frozen=True)
@@ -30,6 +69,9 @@ class Trajectory:
     final: (R, n, d) parameters after the last step.
     centre: (R, T, d) cluster centre A = mean_i mu_i at those iterations.
     spread: (R, T) cluster spread max_i ||mu_i - A|| at those iterations.
+    diverged_at: (R,) int64 the first iteration whose parameters, loss or step direction
+        were not finite (the run stopped there and kept its state one step earlier), -1
+        for runs that stayed finite.
     """
 
     tau: np.ndarray
@@ -39,6 +81,7 @@ class Trajectory:
     final: np.ndarray
     centre: np.ndarray
     spread: np.ndarray
+    diverged_at: np.ndarray
 
 
 def log_spaced_steps(n_steps, *, n_records):
@@ -47,51 +90,59 @@ def log_spaced_steps(n_steps, *, n_records):
     return np.concatenate([[0], grid[grid <= n_steps]])
 
 
-def exact_gradient(mu_star, *, rule=LineRule()):
-    """Step function for population-exact GD: (mu (R, n, d), step) -> gradient (R, n, d)."""
-
-    def gradient(mu, step):
-        return population_loss_and_gradient(mu, mu_star, rule=rule)[1]
-
-    return gradient
-
-
-def minibatch_gradient(mu_star, *, batch_size, generators):
-    """Step function for minibatch GD: a fresh N(mu*, I) batch for every run and step.
-
-    generators: one numpy Generator per run, so a run's samples do not depend on which
-    other runs share its batch.
-    """
-
-    def gradient(mu, step):
-        dim = mu.shape[-1]
-        samples = np.stack([rng.standard_normal((batch_size, dim)) for rng in generators])
-        return minibatch_loss_and_gradient(mu, mu_star, samples=samples)[1]
-
-    return gradient
-
-
 def gradient_descent(
-    mu_initial, mu_star, *, eta, record_at, step_gradient, rule=LineRule(), on_record=None
+    mu_initial,
+    mu_star,
+    *,
+    eta,
+    record_at,
+    dynamics=EXACT,
+    generators=None,
+    rule=LineRule(),
+    on_record=None,
+    on_diverge=None,
 ):
-    """Fixed-step gradient descent mu <- mu - eta * grad, batched over runs.
+    """Descent from mu_initial, batched over independent runs, compiled between records.
 
-    mu_initial: (R, n, d); mu_star: (d,); record_at: (T,) sorted iteration counts, the last
-    one the number of steps; step_gradient: (mu, step) -> (R, n, d).
-    on_record: optional callable (step, loss (R,)) for progress reporting.
+    mu_initial: (R, n, d); mu_star: (d,) or (R, d); record_at: (T,) sorted iteration
+    counts, the last one the number of steps; dynamics: what a step does.
+    generators: one numpy Generator per run (minibatch dynamics only): run r's samples for
+    step tau are generators[r].standard_normal((B, d)) drawn in step order, so a run's
+    numbers do not depend on the batch it shares.
+    on_record: optional callable (step, loss (R,)) for progress reporting; on_diverge:
+    optional callable (run, step) called once for each run that diverges.
+    A run whose parameters, loss or direction stop being finite is a result, not an
+    error: it stops, keeps its last finite state and reports diverged_at.
     Returns a :class:`Trajectory`.
     """
-    mu = np.array(mu_initial, dtype=np.float64)
+    mu = np.array(mu_initial, dtype=np.float64, order="C")
+    runs, n, d = mu.shape
     record_at = np.asarray(record_at, dtype=np.int64)
+    targets = engine.batch_target(mu_star, runs=runs, dim=d)
+    tables = engine.rule_tables(rule, n_components=n)
+    if dynamics.batch_size and (generators is None or len(generators) != runs):
+        raise ValueError("minibatch dynamics need one generator per run")
+    scales = np.exp(-np.asarray(dynamics.noise_scales, dtype=np.float64)) if dynamics.noise_scales else np.ones(1)
+    adam = (float(dynamics.beta1), float(dynamics.beta2), float(dynamics.epsilon))
+    state = (mu, mu.copy(), np.zeros_like(mu), np.zeros_like(mu), np.full(runs, -1, dtype=np.int64))
     losses, distances, norms, centres, spreads = [], [], [], [], []
     step = 0
     for target in record_at:
         while step < target:
-            mu -= eta * step_gradient(mu, step)
-            step += 1
-        loss = population_loss(mu, mu_star, rule=rule)
+            n_steps = _steps_in_block(target - step, dynamics.batch_size * runs * d)
+            samples = _sample_block(generators, dynamics.batch_size, n_steps, d, alive=state[4] < 0)
+            newly = state[4] < 0
+            with _threads_for(runs):
+                engine._advance(state, targets, step, n_steps, float(eta), scales, samples,
+                                dynamics.direction == "em", dynamics.optimizer == "adam", adam, tables)
+            if on_diverge is not None:
+                for r in np.flatnonzero(newly & (state[4] >= 0)):
+                    on_diverge(int(r), int(state[4][r]))
+            step += n_steps
+        with _threads_for(runs):
+            loss, _ = engine.evaluate(mu, targets, rule=rule)
         losses.append(loss)
-        distances.append(np.linalg.norm(mu - mu_star, axis=-1))
+        distances.append(np.linalg.norm(mu - targets[:, None, :], axis=-1))
         norms.append(np.linalg.norm(mu, axis=-1))
         centre = mu.mean(axis=1)
         centres.append(centre)
@@ -106,20 +157,63 @@ def gradient_descent(
         final=mu,
         centre=np.stack(centres, axis=1),
         spread=np.stack(spreads, axis=1),
+        diverged_at=state[4].copy(),
     )
 
 
-OUTCOME_LABELS = ("all", "one", "other")
+@contextmanager
+def _threads_for(runs):
+    """At most one thread per run: more would only wait (the count never changes a result)."""
+    threads = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(threads, runs)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(threads)
 
 
-def classify_outcomes(distance, *, converge_tol, diverge_radius):
+def _steps_in_block(remaining, values_per_step):
+    """How many steps to hand to the compiled loop at once (all of them for exact steps)."""
+    if values_per_step == 0:
+        return int(remaining)
+    return int(max(1, min(remaining, _SAMPLE_BLOCK_VALUES // values_per_step)))
+
+
+def _sample_block(generators, batch_size, n_steps, dim, *, alive):
+    """(R, n_steps, B, d) standard-normal samples, each run from its own generator in step
+    order (live runs only; a diverged run's stream is no longer read); (R, 1, 0, d) for exact steps."""
+    runs = len(alive)
+    if batch_size == 0:
+        return np.zeros((runs, 1, 0, dim))
+    samples = np.zeros((runs, n_steps, batch_size, dim))
+    for r in np.flatnonzero(alive):
+        samples[r] = generators[r].standard_normal((n_steps, batch_size, dim))
+    return samples
+
+
+def divergence_reporter(logger):
+    """on_diverge callback: log which run diverged at which iteration."""
+
+    def report(run, step):
+        logger.warning("run %d diverged at iteration %d (non-finite parameters, loss or step); kept its last finite state", run, step)
+
+    return report
+
+
+OUTCOME_LABELS = ("all", "one", "other", "diverged")
+
+
+def classify_outcomes(distance, *, converge_tol, diverge_radius, diverged_at=None):
     """Number of converged parameters and an outcome label per run.
 
     distance: (R, T, n) recorded distances to mu*.  A parameter has converged when its
     final distance is below converge_tol; it is diverging when its final distance exceeds
     diverge_radius and still grew over the last recorded interval.
-    Returns n_converged (R,) int64 and outcome (R,) str: "all" (every parameter
-    converged), "one" (exactly one converged, all others diverging) or "other".
+    diverged_at: optional (R,) iteration at which the run's numbers stopped being finite
+    (-1: never), from :class:`Trajectory`.
+    Returns n_converged (R,) int64 and outcome (R,) str: "diverged" (the run stopped on
+    non-finite numbers), else "all" (every parameter converged), "one" (exactly one
+    converged, all others diverging) or "other".
     """
     final = distance[:, -1, :]
     converged = final < converge_tol
@@ -127,4 +221,11 @@ def classify_outcomes(distance, *, converge_tol, diverge_radius):
     n_converged = converged.sum(axis=-1)
     one = (n_converged == 1) & (converged | diverging).all(axis=-1)
     outcome = np.where(converged.all(axis=-1), "all", np.where(one, "one", "other"))
-    return n_converged.astype(np.int64), outcome
+    return n_converged.astype(np.int64), mark_diverged(outcome, diverged_at)
+
+
+def mark_diverged(outcome, diverged_at):
+    """outcome (R,) str with "diverged" wherever diverged_at (R,) >= 0 (None: unchanged)."""
+    if diverged_at is None:
+        return outcome
+    return np.where(np.asarray(diverged_at) >= 0, "diverged", outcome)

@@ -23,13 +23,7 @@ A run specification is a plain dict, validated against ``workflow/schemas/config
 
 import numpy as np
 
-from scorematch.dynamics import (
-    classify_outcomes,
-    exact_gradient,
-    gradient_descent,
-    log_spaced_steps,
-    minibatch_gradient,
-)
+from scorematch.dynamics import EXACT, Dynamics, classify_outcomes, gradient_descent, log_spaced_steps
 from scorematch.population import scale_to_noise
 from scorematch.quadrature import LineRule
 from scorematch.seeding import STREAM_INIT, STREAM_SAMPLING, run_generators
@@ -93,13 +87,13 @@ def integration_rule(spec):
     return LineRule(hermite_nodes=spec["hermite_nodes"])
 
 
-def run_specification(spec, *, root_seed, name, on_record=None):
+def run_specification(spec, *, root_seed, name, on_record=None, on_diverge=None):
     """Run one case: initialise every run, descend, record and classify.
 
     name: the experiment/case name that, with root_seed, keys every run's streams.
     Returns a dict of arrays: tau (T,), loss (R, T), distance (R, T, n), norm (R, T, n),
     initial (R, n, d), final (R, n, d), centre (R, T, d), spread (R, T), target (d,),
-    n_converged (R,), outcome (R,).
+    n_converged (R,), outcome (R,), diverged_at (R,).
     """
     # seed_name: the case reuses another case's per-run streams (e.g. its initial parameters)
     name = spec.get("seed_name", name)
@@ -107,17 +101,20 @@ def run_specification(spec, *, root_seed, name, on_record=None):
     mu_star = target_vector(spec)
     initial = initial_parameters(spec, run_generators(root_seed, name, n_runs=runs, stream=STREAM_INIT))
     rule = integration_rule(spec)
+    generators = None
+    dynamics = EXACT
     if spec["mode"] == "minibatch":
         generators = run_generators(root_seed, name, n_runs=runs, stream=STREAM_SAMPLING)
-        step_gradient = minibatch_gradient(mu_star, batch_size=spec["batch_size"], generators=generators)
-    else:
-        step_gradient = exact_gradient(mu_star, rule=rule)
+        dynamics = Dynamics(batch_size=spec["batch_size"])
     return descend_and_classify(
-        initial, mu_star, spec, step_gradient=step_gradient, rule=rule, on_record=on_record
+        initial, mu_star, spec, dynamics=dynamics, generators=generators, rule=rule, on_record=on_record,
+        on_diverge=on_diverge,
     )
 
 
-def descend_and_classify(initial, mu_star, spec, *, step_gradient, rule=LineRule(), on_record=None):
+def descend_and_classify(
+    initial, mu_star, spec, *, dynamics=EXACT, generators=None, rule=LineRule(), on_record=None, on_diverge=None
+):
     """GD from given initial vectors with spec's eta, n_steps, n_records and thresholds.
 
     initial: (R, n, d); mu_star: (d,).  Returns the arrays of :func:`run_specification`.
@@ -127,12 +124,17 @@ def descend_and_classify(initial, mu_star, spec, *, step_gradient, rule=LineRule
         mu_star,
         eta=spec["eta"],
         record_at=log_spaced_steps(spec["n_steps"], n_records=spec["n_records"]),
-        step_gradient=step_gradient,
+        dynamics=dynamics,
+        generators=generators,
         rule=rule,
         on_record=on_record,
+        on_diverge=on_diverge,
     )
     n_converged, outcome = classify_outcomes(
-        trajectory.distance, converge_tol=spec["converge_tol"], diverge_radius=spec["diverge_radius"]
+        trajectory.distance,
+        converge_tol=spec["converge_tol"],
+        diverge_radius=spec["diverge_radius"],
+        diverged_at=trajectory.diverged_at,
     )
     return {
         "tau": trajectory.tau,
@@ -146,4 +148,5 @@ def descend_and_classify(initial, mu_star, spec, *, step_gradient, rule=LineRule
         "target": mu_star,
         "n_converged": n_converged,
         "outcome": outcome,
+        "diverged_at": trajectory.diverged_at,
     }

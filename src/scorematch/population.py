@@ -22,7 +22,7 @@ from scorematch.quadrature import (
     crossings_kept,
     gauss_hermite_standard,
     line_nodes,
-    outer_node_count,
+    outer_node_counts,
 )
 
 # Largest number of (run, point, component) entries handled in one array operation;
@@ -73,16 +73,17 @@ def loss_and_gradient_on_points(coords, points, weights):
 
 
 def span_basis(relative):
-    """Orthonormal basis of span{c_i}, leading singular direction first.
+    """Orthonormal bases of span{c_i}, one per run, leading singular direction first.
 
-    relative: (R, n, d).  Returns (R, k, d) with k the largest numerical rank in the batch
-    (numpy's matrix_rank tolerance), at least 1.  Rows beyond a run's own rank are
-    directions the integrand does not depend on.
+    relative: (R, n, d).  Returns basis (R, m, d), m = min(n, d), the right singular
+    vectors by decreasing singular value, and rank (R,) int64: the run's numerical rank
+    (numpy's matrix_rank tolerance), at least 1.  Rows beyond a run's rank are directions
+    its integrand does not depend on.
     """
     _, singular, vt = np.linalg.svd(relative, full_matrices=False)
     tol = singular.max(axis=-1, keepdims=True) * max(relative.shape[-2:]) * np.finfo(float).eps
-    rank = max(1, int((singular > tol).sum(axis=-1).max()))
-    return vt[:, :rank, :]
+    rank = np.maximum(1, (singular > tol).sum(axis=-1))
+    return vt, rank.astype(np.int64)
 
 
 def hermite_grid(n_nodes, *, dims):
@@ -135,34 +136,45 @@ def relative_to_target(mu, mu_star):
 def integrate_in_span(mu, mu_star, integrand, *, rule):
     """Expectations over x ~ N(mu*, I_d) computed in the span of the c_i = mu_i - mu*.
 
-    mu: (R, n, d); mu_star: (d,) or (R, d).  integrand(coords, points, weights) gets a
-    chunk of runs in span coordinates, coords (r, n, k), with integration points (r, P, k)
-    and weights (r, P), and returns a tuple of arrays whose leading axis is the chunk's
-    runs.  Returns the span basis (R, k, d) and that tuple concatenated over all R runs.
+    mu: (R, n, d); mu_star: (d,) or (R, d).  Each run is integrated with its own rank k and
+    its own outer node count (so its numbers do not depend on the batch); runs sharing both
+    are vectorised together.  integrand(coords, points, weights) gets a chunk of runs in
+    span coordinates, coords (r, n, k), with integration points (r, P, k) and weights
+    (r, P), and returns (scalar (r,), vectors (r, n, k)).
+    Returns scalar (R,) and the vectors rotated back to R^d, (R, n, d).
     """
     relative = relative_to_target(mu, mu_star)
-    basis = span_basis(relative)
-    coords = np.einsum("rnd,rkd->rnk", relative, basis)
-    runs, n, k = coords.shape
-    outer_nodes = outer_node_count(coords[..., 1:], rule=rule)
-    chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(n, k, rule, outer_nodes) * n))
-    parts = []
-    for start in range(0, runs, chunk):
-        part = coords[start : start + chunk]
-        points, weights = quadrature_points(part, rule=rule, outer_nodes=outer_nodes)
-        parts.append(integrand(part, points, weights))
-    return basis, tuple(np.concatenate(arrays) for arrays in zip(*parts))
+    basis, rank = span_basis(relative)
+    runs, n, d = relative.shape
+    scalar = np.zeros(runs)
+    vectors = np.zeros((runs, n, d))
+    for k in np.unique(rank):
+        of_rank = np.flatnonzero(rank == k)
+        coords = np.einsum("rnd,rkd->rnk", relative[of_rank], basis[of_rank, :k])
+        outer_nodes = outer_node_counts(coords[..., 1:], rule=rule)
+        for q in np.unique(outer_nodes):
+            group = np.flatnonzero(outer_nodes == q)
+            chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(n, k, rule, q) * n))
+            for start in range(0, len(group), chunk):
+                part = group[start : start + chunk]
+                points, weights = quadrature_points(coords[part], rule=rule, outer_nodes=q)
+                part_scalar, part_vectors = integrand(coords[part], points, weights)
+                runs_in_part = of_rank[part]
+                scalar[runs_in_part] = part_scalar
+                vectors[runs_in_part] = np.einsum("rnk,rkd->rnd", part_vectors, basis[runs_in_part, :k])
+    return scalar, vectors
 
 
 def population_loss_and_gradient(mu, mu_star, *, rule=LineRule()):
     """Population-exact loss L and gradient dL/dmu for a batch of independent runs.
 
+    The readable numpy reference of the rule; :mod:`scorematch.engine` evaluates the same
+    rule in compiled code.
     mu: (R, n, d) student vectors (scaled frame); mu_star: (d,) or (R, d).
     rule: the integration rule (see :class:`scorematch.quadrature.LineRule`).
     Returns loss (R,) and gradient (R, n, d), float64.
     """
-    basis, (loss, grad_reduced) = integrate_in_span(mu, mu_star, loss_and_gradient_on_points, rule=rule)
-    return loss, np.einsum("rnk,rkd->rnd", grad_reduced, basis)
+    return integrate_in_span(mu, mu_star, loss_and_gradient_on_points, rule=rule)
 
 
 def population_loss(mu, mu_star, *, rule=LineRule()):

@@ -59,16 +59,48 @@ def gauss_hermite_standard(n_nodes):
     return nodes, weights / _SQRT_2PI
 
 
-def outer_node_count(outer_coords, *, rule):
-    """Gauss-Hermite nodes per outer axis for parameters with these outer coordinates.
+def gauss_legendre(rule):
+    """Gauss-Legendre nodes (L,) and weights (L,) on [-1, 1], L = rule.legendre_nodes."""
+    return np.polynomial.legendre.leggauss(rule.legendre_nodes)
 
-    outer_coords: (R, n, k - 1).  The schedule is applied to the whole batch (one shape).
+
+def base_edges(rule):
+    """Uniform panel edges (E0,) on [-half_width, half_width], panels at most base_panel_width."""
+    h = rule.half_width
+    n_base = int(np.ceil(2 * h / rule.base_panel_width))
+    return np.linspace(-h, h, n_base + 1)
+
+
+def grading_offsets(rule):
+    """Offsets (1 + 2G,) of a crossing's edges in units of its transition width: 0, +grading, -grading."""
+    grading = np.asarray(rule.grading, dtype=np.float64)
+    return np.concatenate([[0.0], grading, -grading])
+
+
+def outer_node_choices(rule):
+    """The outer Gauss-Hermite schedule as arrays: spread limits (m,) and node counts (m + 1,).
+
+    A run whose outer coordinates are all at most limits[j] in absolute value (first such j)
+    uses counts[j] nodes per outer axis; a run beyond every limit uses counts[m] =
+    rule.hermite_nodes.
     """
-    spread = float(np.abs(outer_coords).max(initial=0.0))
-    for limit, nodes in rule.hermite_schedule:
-        if spread <= limit:
-            return min(nodes, rule.hermite_nodes)
-    return rule.hermite_nodes
+    limits = np.array([limit for limit, _ in rule.hermite_schedule], dtype=np.float64)
+    counts = [min(nodes, rule.hermite_nodes) for _, nodes in rule.hermite_schedule]
+    return limits, np.array(counts + [rule.hermite_nodes], dtype=np.int64)
+
+
+def outer_node_counts(outer_coords, *, rule):
+    """Gauss-Hermite nodes per outer axis, one count per run.
+
+    outer_coords: (R, n, k - 1) the parameters' coordinates on the outer axes.  Each run
+    gets its own count, so a run's rule does not depend on the batch it shares.
+    Returns (R,) int64.
+    """
+    limits, counts = outer_node_choices(rule)
+    spread = np.abs(outer_coords).reshape(len(outer_coords), -1).max(axis=-1, initial=0.0)
+    # index of the first limit the spread is within; len(limits) (the default) if none
+    within = np.concatenate([spread[:, None] <= limits[None, :], np.ones((len(spread), 1), dtype=bool)], axis=1)
+    return counts[within.argmax(axis=-1)]
 
 
 def crossing_points(intercepts, slopes):
@@ -76,7 +108,7 @@ def crossing_points(intercepts, slopes):
 
     intercepts, slopes: (B, n).
     Returns location (B, P), steepness (B, P) and envelope gap (B, P) for the
-    P = n(n-1)/2 pairs i < j.  steepness = |slope_i - slope_j| (1 / transition width);
+    P = n(n-1)/2 pairs i < j (in the order of np.triu_indices).  steepness = |slope_i - slope_j| (1 / transition width);
     envelope gap = max_m l_m - l_i at the crossing, 0 when the crossing lies on the upper
     envelope (a visible transition), large when both logits are dominated there.
     Parallel logits give location +inf and steepness 0.
@@ -104,20 +136,20 @@ def panel_edges(intercepts, slopes, *, rule):
     """Sorted panel edges (B, E) on [-half_width, half_width] for each line.
 
     Base edges are uniform; each retained crossing adds edges at
-    location +- grading / steepness (and the location itself), clipped to the domain.
+    location + grading_offsets / steepness, clipped to the domain.  The retained crossings
+    are the ones with the smallest envelope gap, ties going to the earlier pair.
     Edges that fall outside the domain collapse onto its ends (zero-width panels with
     zero weight), which keeps the shape fixed across a batch.
     """
     h = rule.half_width
-    n_base = int(np.ceil(2 * h / rule.base_panel_width))
-    base = np.broadcast_to(np.linspace(-h, h, n_base + 1), (intercepts.shape[0], n_base + 1))
+    base = np.broadcast_to(base_edges(rule), (intercepts.shape[0], len(base_edges(rule))))
     location, steepness, gap = crossing_points(intercepts, slopes)
     n_keep = min(crossings_kept(intercepts.shape[1], rule=rule), location.shape[1])
     if n_keep < location.shape[1]:
-        keep = np.argpartition(gap, n_keep - 1, axis=1)[:, :n_keep]
+        keep = np.argsort(gap, axis=1, kind="stable")[:, :n_keep]
         location = np.take_along_axis(location, keep, axis=1)
         steepness = np.take_along_axis(steepness, keep, axis=1)
-    offsets = np.concatenate([[0.0], np.asarray(rule.grading), -np.asarray(rule.grading)])
+    offsets = grading_offsets(rule)
     with np.errstate(divide="ignore", invalid="ignore"):
         graded = location[..., None] + offsets / steepness[..., None]
     graded = np.nan_to_num(graded, nan=h, posinf=h, neginf=-h)
@@ -132,7 +164,7 @@ def line_nodes(intercepts, slopes, *, rule):
     Returns nodes (B, Q) and weights (B, Q) (Gaussian density included).
     """
     edges = panel_edges(intercepts, slopes, rule=rule)
-    t, w = np.polynomial.legendre.leggauss(rule.legendre_nodes)
+    t, w = gauss_legendre(rule)
     centre = 0.5 * (edges[:, 1:] + edges[:, :-1])
     half = 0.5 * (edges[:, 1:] - edges[:, :-1])
     nodes = (centre[..., None] + half[..., None] * t).reshape(len(edges), -1)

@@ -1,0 +1,969 @@
+"""Compiled evaluation and descent (numba, float64): the integration rule of
+:mod:`scorematch.quadrature` and the steps of :mod:`scorematch.dynamics`.
+
+The rule is the one :func:`scorematch.population.population_loss_and_gradient` evaluates
+in numpy, the readable reference this module is tested against: per run, the span of the
+c_i = mu_i - mu* (leading singular direction first, numerical rank k), the adaptive
+crossing-aware Gauss-Legendre line rule on the leading axis and a tensor Gauss-Hermite
+rule on the other k - 1 axes.  The tables come from the builders in
+:mod:`scorematch.quadrature` once per call (:func:`rule_tables`); panels of zero width
+are skipped (the numpy reference gives them weight zero).  Numbers agree with the
+reference up to rounding: the summation order differs and exp is evaluated by a
+vectorisable polynomial (within about an ulp).
+
+Every run is computed from its own inputs only, in one thread, by the same code whatever
+the batch: a run's numbers are bit-identical alone or inside any batch, in any order and
+with any thread count.  The runs of a batch are spread over threads (prange).
+
+Where a new rule for k >= 2 plugs in: :func:`_integrate_span` turns span coordinates
+(n, k) into accumulated sums.  Its k >= 2 branch calls :func:`_accumulate_line` once per
+line (an origin in the span and a weight; the line runs along axis 0); a rule built from
+other lines or from points fills the same accumulators, through :func:`_accumulate_line`
+or, for arbitrary points, through :func:`_accumulate_block` (points (k, P), weights (P,),
+logits z . c_i - |c_i|^2 / 2 filled in by the caller).
+"""
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import njit, prange
+
+from scorematch.quadrature import (
+    LineRule,
+    base_edges,
+    crossings_kept,
+    gauss_hermite_standard,
+    gauss_legendre,
+    grading_offsets,
+    outer_node_choices,
+)
+
+# cached per machine; IEEE semantics (a division by zero gives inf or nan, which the
+# descent reports as divergence, rather than an exception)
+_compiled = njit(cache=True, error_model="numpy")
+_compiled_parallel = njit(cache=True, error_model="numpy", parallel=True)
+
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_EPS = float(np.finfo(np.float64).eps)
+# Monte Carlo samples handled per block (sizes the work arrays)
+_SAMPLE_BLOCK = 256
+
+RuleTables = namedtuple(
+    "RuleTables",
+    [
+        "half_width",  # float: the line is integrated over [-half_width, half_width]
+        "base",  # (E0,) uniform base edges
+        "offsets",  # (O,) grading offsets of a crossing's edges, in transition widths
+        "legendre_t",  # (L,) Gauss-Legendre nodes on [-1, 1]
+        "legendre_w",  # (L,) and weights
+        "n_keep",  # int: crossings per line that get graded edges
+        "outer_limits",  # (m,) outer spread limits of the Hermite schedule
+        "outer_counts",  # (m + 1,) outer nodes per axis for each limit, then the default
+        "hermite_nodes",  # (m + 1, q_max) standard-normal Gauss-Hermite nodes per count
+        "hermite_weights",  # (m + 1, q_max) and weights (zero padded)
+    ],
+)
+
+
+def rule_tables(rule, *, n_components):
+    """The numbers of a :class:`scorematch.quadrature.LineRule` for n_components, as
+    :class:`RuleTables` (built by the same functions the numpy reference uses)."""
+    limits, counts = outer_node_choices(rule)
+    q_max = int(counts.max())
+    hermite_nodes = np.zeros((len(counts), q_max))
+    hermite_weights = np.zeros((len(counts), q_max))
+    for j, q in enumerate(counts):
+        hermite_nodes[j, :q], hermite_weights[j, :q] = gauss_hermite_standard(int(q))
+    legendre_t, legendre_w = gauss_legendre(rule)
+    n_pairs = n_components * (n_components - 1) // 2
+    return RuleTables(
+        float(rule.half_width),
+        base_edges(rule),
+        grading_offsets(rule),
+        legendre_t,
+        legendre_w,
+        int(min(crossings_kept(n_components, rule=rule), n_pairs)),
+        limits,
+        counts,
+        hermite_nodes,
+        hermite_weights,
+    )
+
+
+# ------------------------------------------------------------------ work arrays
+
+SpanWork = namedtuple(
+    "SpanWork",
+    [
+        "svd_a",  # (n * d,) matrix being orthogonalised
+        "svd_v",  # (max(n, d)^2,) accumulated rotations
+        "singular",  # (m,) singular values, m = min(n, d)
+        "vectors",  # (m, d) right singular vectors (unsorted)
+        "basis",  # (m, d) right singular vectors by decreasing singular value
+        "coords",  # (n * m,) the c_i in the span basis, viewed (n, k)
+        "acc",  # (n * (2m + 2),) accumulators, viewed (n, 2k + 2)
+        "reduced",  # (n * m,) direction in span coordinates, viewed (n, k)
+        "half_sq",  # (n,) |c_i|^2 / 2
+        "origin",  # (m,) origin of a line
+        "index",  # (m,) int64 tensor index of the outer rule
+    ],
+)
+
+LineWork = namedtuple(
+    "LineWork",
+    [
+        "edges",  # (E,) panel edges
+        "intercepts",  # (n,) logits along the line: intercepts + slopes * y
+        "slopes",  # (n,)
+        "location",  # (P,) crossing locations, P = n(n-1)/2
+        "steepness",  # (P,)
+        "gap",  # (P,) envelope gap at each crossing
+        "taken",  # (P,) bool
+        "points",  # (m * size,) the line's nodes as points, viewed (k, size)
+        "weights",  # (size,)
+        "density",  # (size,) Gaussian density of each node
+    ],
+)
+
+BlockWork = namedtuple(
+    "BlockWork",
+    [
+        "logits",  # (n, size) logits, then softmax weights
+        "top",  # (size,) largest logit, then the reciprocal normaliser
+        "shifted",  # (size,) exp work
+        "g",  # (m * size,) g = sum_i w_i c_i, viewed (k, size)
+        "g_sq",  # (size,) |g|^2
+        "ww",  # (size,) W w_i
+        "term",  # (size,) W w_i (c_i - g) . g
+    ],
+)
+
+
+@_compiled
+def _block_work(n, m, size):
+    return BlockWork(
+        np.empty((n, size)),
+        np.empty(size),
+        np.empty(size),
+        np.empty(m * size),
+        np.empty(size),
+        np.empty(size),
+        np.empty(size),
+    )
+
+
+@_compiled
+def _span_work(n, d):
+    m = min(n, d)
+    return SpanWork(
+        np.empty(n * d),
+        np.empty(max(n, d) ** 2),
+        np.empty(m),
+        np.empty((m, d)),
+        np.empty((m, d)),
+        np.empty(n * m),
+        np.empty(n * (2 * m + 2)),
+        np.empty(n * m),
+        np.empty(n),
+        np.empty(m),
+        np.empty(m, dtype=np.int64),
+    )
+
+
+@_compiled
+def _line_size(tables):
+    """Most nodes on one line: (edges - 1) panels of L nodes."""
+    n_edges = tables.base.shape[0] + tables.n_keep * tables.offsets.shape[0]
+    return n_edges, (n_edges - 1) * tables.legendre_t.shape[0]
+
+
+@_compiled
+def _line_work(n, m, tables):
+    n_pairs = n * (n - 1) // 2
+    n_edges, size = _line_size(tables)
+    return LineWork(
+        np.empty(n_edges),
+        np.empty(n),
+        np.empty(n),
+        np.empty(n_pairs),
+        np.empty(n_pairs),
+        np.empty(n_pairs),
+        np.empty(n_pairs, dtype=np.bool_),
+        np.empty(m * size),
+        np.empty(size),
+        np.empty(size),
+    )
+
+
+ExactWork = namedtuple("ExactWork", ["span", "line", "block"])
+
+
+@_compiled
+def _exact_work(n, d, tables):
+    """Work arrays of one population-exact evaluation for n components in R^d."""
+    m = min(n, d)
+    return ExactWork(_span_work(n, d), _line_work(n, m, tables), _block_work(n, m, _line_size(tables)[1]))
+
+
+SampleWork = namedtuple("SampleWork", ["points", "weights", "half_sq", "acc", "block"])
+
+
+@_compiled
+def _sample_work(n, d):
+    """Work arrays of one Monte Carlo evaluation (blocks of _SAMPLE_BLOCK samples)."""
+    return SampleWork(
+        np.empty((d, _SAMPLE_BLOCK)),
+        np.empty(_SAMPLE_BLOCK),
+        np.empty(n),
+        np.empty((n, 2 * d + 2)),
+        _block_work(n, d, _SAMPLE_BLOCK),
+    )
+
+
+# ------------------------------------------------------------------ span of the c_i
+
+
+@_compiled
+def _orthogonalise_columns(a, v):
+    """One-sided Jacobi: rotate the columns of a (p, m) until pairwise orthogonal.
+
+    The same rotations are applied to v (m, m), which should start as the identity.
+    """
+    p, m = a.shape
+    for _sweep in range(80):
+        rotated = False
+        for i in range(m - 1):
+            for j in range(i + 1, m):
+                alpha = 0.0
+                beta = 0.0
+                gamma = 0.0
+                for r in range(p):
+                    alpha += a[r, i] * a[r, i]
+                    beta += a[r, j] * a[r, j]
+                    gamma += a[r, i] * a[r, j]
+                if gamma == 0.0 or abs(gamma) <= _EPS * math.sqrt(alpha * beta):
+                    continue
+                rotated = True
+                zeta = (beta - alpha) / (2.0 * gamma)
+                t = math.copysign(1.0, zeta) / (abs(zeta) + math.sqrt(1.0 + zeta * zeta))
+                cs = 1.0 / math.sqrt(1.0 + t * t)
+                sn = cs * t
+                for r in range(p):
+                    ai = a[r, i]
+                    aj = a[r, j]
+                    a[r, i] = cs * ai - sn * aj
+                    a[r, j] = sn * ai + cs * aj
+                for r in range(m):
+                    vi = v[r, i]
+                    vj = v[r, j]
+                    v[r, i] = cs * vi - sn * vj
+                    v[r, j] = sn * vi + cs * vj
+        if not rotated:
+            break
+
+
+@_compiled
+def _identity(buffer, m):
+    """The (m, m) identity in the first m * m entries of buffer."""
+    v = buffer[: m * m].reshape(m, m)
+    for i in range(m):
+        for j in range(m):
+            v[i, j] = 1.0 if i == j else 0.0
+    return v
+
+
+@_compiled
+def _span_basis(c, work):
+    """Right singular vectors of c (n, d) into work.basis (min(n, d), d).
+
+    Decreasing singular value (ties keep their order); returns the numerical rank with
+    numpy's matrix_rank tolerance (largest singular value * max(n, d) * eps), at least 1:
+    the same basis and rank as :func:`scorematch.population.span_basis` up to signs.
+    """
+    n, d = c.shape
+    m = min(n, d)
+    singular = work.singular
+    vectors = work.vectors
+    if d <= n:
+        a = work.svd_a[: n * d].reshape(n, d)
+        a[:, :] = c
+        v = _identity(work.svd_v, d)
+        _orthogonalise_columns(a, v)
+        for j in range(d):
+            s = 0.0
+            for r in range(n):
+                s += a[r, j] * a[r, j]
+            singular[j] = math.sqrt(s)
+            for r in range(d):
+                vectors[j, r] = v[r, j]
+    else:
+        # c^T W = U S gives c = W S U^T: the right singular vectors are the columns of c^T W
+        b = work.svd_a[: d * n].reshape(d, n)
+        b[:, :] = c.T
+        w = _identity(work.svd_v, n)
+        _orthogonalise_columns(b, w)
+        for j in range(n):
+            s = 0.0
+            for r in range(d):
+                s += b[r, j] * b[r, j]
+            singular[j] = math.sqrt(s)
+            for r in range(d):
+                if singular[j] > 0.0:
+                    vectors[j, r] = b[r, j] / singular[j]
+                else:
+                    vectors[j, r] = 1.0 if r == j else 0.0
+    largest = 0.0
+    for j in range(m):
+        largest = max(largest, singular[j])
+    tol = largest * max(n, d) * _EPS
+    rank = 0
+    for j in range(m):
+        # selection by decreasing singular value
+        best = j
+        for other in range(j + 1, m):
+            if singular[other] > singular[best]:
+                best = other
+        singular[j], singular[best] = singular[best], singular[j]
+        for r in range(d):
+            work.basis[j, r] = vectors[best, r]
+            vectors[best, r] = vectors[j, r]
+        if singular[j] > tol:
+            rank += 1
+    return max(rank, 1)
+
+
+# ------------------------------------------------------------------ exp
+
+# exp on x <= 0 in a form the compiler vectorises: x = k log 2 + r with |r| <= log(2) / 2
+# (Cody-Waite split of log 2), e^r by its Taylor polynomial of degree 13 (remainder below
+# 1e-17), 2^k from the exponent bits.  Within about an ulp of exp; 0 below -708, where
+# exp is below 1e-307 (a softmax weight that small changes no sum).
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_ROUNDING_SHIFT = 6755399441055744.0  # 1.5 * 2**52: adding it rounds to an integer
+_SHIFT_BITS = int(np.float64(_ROUNDING_SHIFT).view(np.int64))
+_EXP_FLOOR = -708.0
+_INVERSE_FACTORIALS = tuple(1.0 / math.factorial(m) for m in range(14))
+
+
+@_compiled
+def _exp_shifted(x, top, count, shifted):
+    """x[:count] <- exp(x[:count] - top[:count]) for x <= top; shifted: float work array."""
+    bits = shifted.view(np.int64)
+    c = _INVERSE_FACTORIALS
+    for p in range(count):
+        u = x[p] - top[p]
+        v = max(u, _EXP_FLOOR)
+        s = v * _LOG2E + _ROUNDING_SHIFT
+        shifted[p] = s
+        k = s - _ROUNDING_SHIFT
+        r = (v - k * _LN2_HI) - k * _LN2_LO
+        poly = c[13]
+        poly = poly * r + c[12]
+        poly = poly * r + c[11]
+        poly = poly * r + c[10]
+        poly = poly * r + c[9]
+        poly = poly * r + c[8]
+        poly = poly * r + c[7]
+        poly = poly * r + c[6]
+        poly = poly * r + c[5]
+        poly = poly * r + c[4]
+        poly = poly * r + c[3]
+        poly = poly * r + c[2]
+        poly = poly * r + c[1]
+        poly = poly * r + c[0]
+        x[p] = poly if u > _EXP_FLOOR else 0.0
+    for p in range(count):
+        bits[p] = (bits[p] - _SHIFT_BITS + 1023) << 52
+    for p in range(count):
+        x[p] *= shifted[p]
+
+
+# ------------------------------------------------------------------ the integrand
+
+
+@_compiled
+def _accumulate_block(coords, points, weights, count, block, acc, em_only):
+    """Add the contributions of a block of integration points.
+
+    coords: (n, k) the c_i in some orthonormal frame; points: (k, size) points z in that
+    frame (first count columns); weights: (size,).  block: :class:`BlockWork` with
+    block.logits[:, :count] the logits z . c_i - |c_i|^2 / 2 filled in by the caller.
+    acc: (n, 2k + 2) accumulators: [:, :k] sum W w_i g, [:, k:2k] sum W w_i curv_i z,
+    [:, 2k] sum W w_i curv_i, [0, 2k + 1] sum W |g|^2, with w_i the softmax weights,
+    g = sum_i w_i c_i and curv_i = (c_i - g) . g.  em_only: only the first block and
+    the loss.  Every loop runs over the points of one row, so that it vectorises.
+    """
+    n, k = coords.shape
+    size = block.logits.shape[1]
+    e = block.logits
+    top = block.top
+    g = block.g[: k * size].reshape(k, size)
+    g_sq = block.g_sq
+    ww = block.ww
+    term = block.term
+    # softmax in log-sum-exp form: e_i = exp(logit_i - max), w_i = e_i / sum_m e_m
+    _copy(e[0], top, count)
+    for i in range(1, n):
+        row = e[i]
+        for p in range(count):
+            top[p] = max(top[p], row[p])
+    for i in range(n):
+        _exp_shifted(e[i], top, count, block.shifted)
+    _copy(e[0], top, count)
+    for i in range(1, n):
+        _add_scaled(e[i], 1.0, top, count)
+    for p in range(count):
+        top[p] = 1.0 / top[p]
+    for j in range(k):
+        _scaled(e[0], coords[0, j], g[j], count)
+        for i in range(1, n):
+            _add_scaled(e[i], coords[i, j], g[j], count)
+        _product(g[j], top, g[j], count)
+    _product(g[0], g[0], g_sq, count)
+    for j in range(1, k):
+        gj = g[j]
+        for p in range(count):
+            g_sq[p] += gj[p] * gj[p]
+    acc[0, 2 * k + 1] += _dot(weights, g_sq, count)
+    # from here on top holds W / sum_m e_m, so that W w_i = top e_i
+    _product(weights, top, top, count)
+    for i in range(n):
+        if em_only:
+            _product(top, e[i], ww, count)
+            for j in range(k):
+                acc[i, j] += _dot(ww, g[j], count)
+        elif k == 1:
+            a, b, c = _component_sums(top, e[i], g[0], g_sq, coords[i, 0], points[0], count)
+            acc[i, 0] += a
+            acc[i, 1] += b
+            acc[i, 2] += c
+        else:
+            # term = W w_i ((c_i . g) - |g|^2)
+            _scaled(g[0], coords[i, 0], term, count)
+            for j in range(1, k):
+                _add_scaled(g[j], coords[i, j], term, count)
+            w = e[i]
+            for p in range(count):
+                ww[p] = top[p] * w[p]
+                term[p] = ww[p] * (term[p] - g_sq[p])
+            for j in range(k):
+                acc[i, j] += _dot(ww, g[j], count)
+                acc[i, k + j] += _dot(term, points[j], count)
+            acc[i, 2 * k] += _total(term, count)
+
+
+@_compiled
+def _component_sums(scale, e, g, g_sq, c, z, count):
+    """One component's sums for k = 1, with u = scale e (= W w_i) and t = u (c g - g^2):
+    (sum u g, sum t z, sum t) over [:count] in a fixed order (four partial sums each)."""
+    a0 = a1 = a2 = a3 = 0.0
+    b0 = b1 = b2 = b3 = 0.0
+    c0 = c1 = c2 = c3 = 0.0
+    p = 0
+    while p + 4 <= count:
+        u0 = scale[p] * e[p]
+        u1 = scale[p + 1] * e[p + 1]
+        u2 = scale[p + 2] * e[p + 2]
+        u3 = scale[p + 3] * e[p + 3]
+        t0 = u0 * (c * g[p] - g_sq[p])
+        t1 = u1 * (c * g[p + 1] - g_sq[p + 1])
+        t2 = u2 * (c * g[p + 2] - g_sq[p + 2])
+        t3 = u3 * (c * g[p + 3] - g_sq[p + 3])
+        a0 += u0 * g[p]
+        a1 += u1 * g[p + 1]
+        a2 += u2 * g[p + 2]
+        a3 += u3 * g[p + 3]
+        b0 += t0 * z[p]
+        b1 += t1 * z[p + 1]
+        b2 += t2 * z[p + 2]
+        b3 += t3 * z[p + 3]
+        c0 += t0
+        c1 += t1
+        c2 += t2
+        c3 += t3
+        p += 4
+    while p < count:
+        u0 = scale[p] * e[p]
+        t0 = u0 * (c * g[p] - g_sq[p])
+        a0 += u0 * g[p]
+        b0 += t0 * z[p]
+        c0 += t0
+        p += 1
+    return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3), (c0 + c1) + (c2 + c3)
+
+
+@_compiled
+def _total(a, count):
+    """sum a[:count] in a fixed order (four partial sums)."""
+    s0 = s1 = s2 = s3 = 0.0
+    p = 0
+    while p + 4 <= count:
+        s0 += a[p]
+        s1 += a[p + 1]
+        s2 += a[p + 2]
+        s3 += a[p + 3]
+        p += 4
+    while p < count:
+        s0 += a[p]
+        p += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+@_compiled
+def _copy(source, target, count):
+    for p in range(count):
+        target[p] = source[p]
+
+
+@_compiled
+def _product(a, b, target, count):
+    for p in range(count):
+        target[p] = a[p] * b[p]
+
+
+@_compiled
+def _scaled(source, factor, target, count):
+    for p in range(count):
+        target[p] = factor * source[p]
+
+
+@_compiled
+def _add_scaled(source, factor, target, count):
+    for p in range(count):
+        target[p] += factor * source[p]
+
+
+@_compiled
+def _dot(a, b, count):
+    """sum a[:count] * b[:count] in a fixed order (four interleaved partial sums)."""
+    s0 = s1 = s2 = s3 = 0.0
+    p = 0
+    while p + 4 <= count:
+        s0 += a[p] * b[p]
+        s1 += a[p + 1] * b[p + 1]
+        s2 += a[p + 2] * b[p + 2]
+        s3 += a[p + 3] * b[p + 3]
+        p += 4
+    while p < count:
+        s0 += a[p] * b[p]
+        p += 1
+    return (s0 + s1) + (s2 + s3)
+
+
+# ------------------------------------------------------------------ the line rule
+
+
+@_compiled
+def _line_edges(line, tables):
+    """Sorted panel edges of the adaptive line rule into line.edges; returns how many.
+
+    line.intercepts, line.slopes: (n,) the affine logits along the line.  The same edges
+    as :func:`scorematch.quadrature.panel_edges` minus those clipped onto the domain's
+    ends (they bound zero-width panels only).
+    """
+    half_width = tables.half_width
+    intercepts = line.intercepts
+    slopes = line.slopes
+    location = line.location
+    steepness = line.steepness
+    gap = line.gap
+    edges = line.edges
+    n = intercepts.shape[0]
+    n_pairs = n * (n - 1) // 2
+    pair = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            slope_gap = slopes[i] - slopes[j]
+            steepness[pair] = abs(slope_gap)
+            if steepness[pair] > 0.0:
+                x = (intercepts[j] - intercepts[i]) / slope_gap
+                location[pair] = x
+                top = intercepts[0] + slopes[0] * x
+                for m in range(1, n):
+                    top = max(top, intercepts[m] + slopes[m] * x)
+                gap[pair] = top - (intercepts[i] + slopes[i] * x)
+            else:
+                location[pair] = math.inf
+                gap[pair] = math.inf
+            pair += 1
+    count = 0
+    for e in range(tables.base.shape[0]):
+        edges[count] = tables.base[e]
+        count += 1
+    line.taken[:] = False
+    for _ in range(tables.n_keep):
+        # the smallest envelope gap not yet taken, ties to the earlier pair
+        best = -1
+        for p in range(n_pairs):
+            if not line.taken[p] and (best < 0 or gap[p] < gap[best]):
+                best = p
+        line.taken[best] = True
+        if steepness[best] == 0.0 or not math.isfinite(location[best]):
+            continue
+        for o in range(tables.offsets.shape[0]):
+            edge = location[best] + tables.offsets[o] / steepness[best]
+            if -half_width < edge < half_width:
+                edges[count] = edge
+                count += 1
+    edges[:count] = np.sort(edges[:count])
+    return count
+
+
+@_compiled
+def _accumulate_line(coords, half_sq, origin, outer_weight, tables, line, block, acc, em_only):
+    """The adaptive line rule along axis 0 through origin (k,) (origin[0] is ignored).
+
+    Adds the sum over the line's nodes of outer_weight * (Gauss-Legendre weight * N(0, 1)
+    density) * integrand; panels of zero width are skipped.
+    """
+    n, k = coords.shape
+    legendre_t = tables.legendre_t
+    legendre_w = tables.legendre_w
+    size = line.weights.shape[0]
+    points = line.points[: k * size].reshape(k, size)
+    weights = line.weights
+    density = line.density
+    for i in range(n):
+        s = 0.0
+        for j in range(1, k):
+            s += origin[j] * coords[i, j]
+        line.intercepts[i] = s - half_sq[i]
+        line.slopes[i] = coords[i, 0]
+    n_edges = _line_edges(line, tables)
+    count = 0
+    for e in range(n_edges - 1):
+        lo = line.edges[e]
+        hi = line.edges[e + 1]
+        if hi == lo:
+            continue
+        centre = 0.5 * (hi + lo)
+        half = 0.5 * (hi - lo)
+        for q in range(legendre_t.shape[0]):
+            y = centre + half * legendre_t[q]
+            points[0, count] = y
+            weights[count] = half * legendre_w[q]
+            density[count] = 0.0
+            block.top[count] = 0.5 * y * y
+            count += 1
+    _exp_shifted(density, block.top, count, block.shifted)
+    for p in range(count):
+        weights[p] = weights[p] * density[p] / _SQRT_2PI * outer_weight
+    for j in range(1, k):
+        points[j, :count] = origin[j]
+    for i in range(n):
+        row = block.logits[i]
+        b = line.intercepts[i]
+        s = line.slopes[i]
+        ys = points[0]
+        for p in range(count):
+            row[p] = b + s * ys[p]
+    _accumulate_block(coords, points, weights, count, block, acc, em_only)
+
+
+@_compiled
+def _integrate_span(coords, tables, work, acc, em_only):
+    """Accumulate E over y ~ N(0, I_k) of the integrand for span coordinates coords (n, k).
+
+    k = 1: one line.  k >= 2: the line rule on axis 0 for each node of a tensor
+    Gauss-Hermite rule on axes 1..k-1, its node count from the run's outer spread.
+    """
+    n, k = coords.shape
+    span = work.span
+    half_sq = span.half_sq
+    for i in range(n):
+        s = 0.0
+        for j in range(k):
+            s += coords[i, j] * coords[i, j]
+        half_sq[i] = 0.5 * s
+    origin = span.origin[:k]
+    origin[:] = 0.0
+    if k == 1:
+        _accumulate_line(coords, half_sq, origin, 1.0, tables, work.line, work.block, acc, em_only)
+        return
+    spread = 0.0
+    for i in range(n):
+        for j in range(1, k):
+            spread = max(spread, abs(coords[i, j]))
+    choice = tables.outer_limits.shape[0]
+    for j in range(tables.outer_limits.shape[0]):
+        if spread <= tables.outer_limits[j]:
+            choice = j
+            break
+    q = tables.outer_counts[choice]
+    index = span.index[: k - 1]
+    index[:] = 0
+    for _ in range(q ** (k - 1)):
+        weight = 1.0
+        for a in range(k - 1):
+            origin[a + 1] = tables.hermite_nodes[choice, index[a]]
+            weight *= tables.hermite_weights[choice, index[a]]
+        _accumulate_line(coords, half_sq, origin, weight, tables, work.line, work.block, acc, em_only)
+        # next tensor index, last axis fastest (numpy's meshgrid "ij" order)
+        a = k - 2
+        while a >= 0:
+            index[a] += 1
+            if index[a] < q:
+                break
+            index[a] = 0
+            a -= 1
+
+
+@_compiled
+def _reduced_result(coords, acc, em_only, reduced):
+    """The direction in span coordinates from the accumulators into reduced (n, k); returns the loss."""
+    n, k = coords.shape
+    for i in range(n):
+        for j in range(k):
+            value = acc[i, j]
+            if not em_only:
+                value += acc[i, k + j] - acc[i, 2 * k] * coords[i, j]
+            reduced[i, j] = 2.0 * value
+    return acc[0, 2 * k + 1]
+
+
+@_compiled
+def _exact_direction(c, tables, em_only, work, out):
+    """Population-exact loss and direction (gradient or EM) for c (n, d) = mu - mu*.
+
+    work: from :func:`_exact_work`.  Writes the direction (n, d) into out; returns the loss.
+    """
+    n, d = c.shape
+    span = work.span
+    k = _span_basis(c, span)
+    basis = span.basis
+    coords = span.coords[: n * k].reshape(n, k)
+    for i in range(n):
+        for j in range(k):
+            s = 0.0
+            for r in range(d):
+                s += c[i, r] * basis[j, r]
+            coords[i, j] = s
+    acc = span.acc[: n * (2 * k + 2)].reshape(n, 2 * k + 2)
+    acc[:, :] = 0.0
+    _integrate_span(coords, tables, work, acc, em_only)
+    reduced = span.reduced[: n * k].reshape(n, k)
+    loss = _reduced_result(coords, acc, em_only, reduced)
+    for i in range(n):
+        for r in range(d):
+            s = 0.0
+            for j in range(k):
+                s += reduced[i, j] * basis[j, r]
+            out[i, r] = s
+    return loss
+
+
+@_compiled
+def _sampled_direction(c, samples, em_only, work, out):
+    """Monte Carlo loss and direction from samples (B, d) of z = x - mu* (weights 1 / B).
+
+    work: from :func:`_sample_work`.  Writes the direction (n, d) into out; returns the loss.
+    """
+    n, d = c.shape
+    half_sq = work.half_sq
+    for i in range(n):
+        s = 0.0
+        for j in range(d):
+            s += c[i, j] * c[i, j]
+        half_sq[i] = 0.5 * s
+    acc = work.acc
+    acc[:, :] = 0.0
+    logits = work.block.logits
+    points = work.points
+    work.weights[:] = 1.0 / samples.shape[0]
+    for start in range(0, samples.shape[0], _SAMPLE_BLOCK):
+        count = min(_SAMPLE_BLOCK, samples.shape[0] - start)
+        for p in range(count):
+            for j in range(d):
+                points[j, p] = samples[start + p, j]
+        for i in range(n):
+            row = logits[i]
+            for p in range(count):
+                row[p] = -half_sq[i]
+            for j in range(d):
+                _add_scaled(points[j], c[i, j], row, count)
+        _accumulate_block(c, points, work.weights, count, work.block, acc, em_only)
+    return _reduced_result(c, acc, em_only, out)
+
+
+# ------------------------------------------------------------------ one step, many steps
+
+StepWork = namedtuple("StepWork", ["exact", "sample", "c", "level_direction", "direction", "previous"])
+
+
+@_compiled
+def _step_work(n, d, tables, sampled):
+    return StepWork(
+        _exact_work(n, d, tables),
+        _sample_work(n, d if sampled else 0),
+        np.empty((n, d)),
+        np.empty((n, d)),
+        np.empty((n, d)),
+        np.empty((n, d)),
+    )
+
+
+@_compiled
+def _step_direction(mu, mu_star, scales, samples, em_only, tables, work):
+    """Loss and direction of one step for one run: mu (n, d), mu_star (d,).
+
+    scales: (T,) exp(-t) of the averaged noise levels ([1.0] for the plain loss, which
+    then passes through exactly): loss (1/T) sum L(s mu; s mu*) and direction
+    (1/T) sum s D(s mu; s mu*).  samples: (B, d), B > 0 for a Monte Carlo step, B = 0
+    for the exact one.  Writes work.direction (n, d); returns the loss.
+    """
+    n, d = mu.shape
+    levels = scales.shape[0]
+    c = work.c
+    out = work.direction
+    out[:, :] = 0.0
+    loss = 0.0
+    for t in range(levels):
+        s = scales[t]
+        for i in range(n):
+            for j in range(d):
+                c[i, j] = s * mu[i, j] - s * mu_star[j]
+        if samples.shape[0] > 0:
+            loss += _sampled_direction(c, samples, em_only, work.sample, work.level_direction)
+        else:
+            loss += _exact_direction(c, tables, em_only, work.exact, work.level_direction)
+        for i in range(n):
+            for j in range(d):
+                out[i, j] += work.level_direction[i, j] * s
+    for i in range(n):
+        for j in range(d):
+            out[i, j] /= levels
+    return loss / levels
+
+
+@_compiled
+def _all_finite(values):
+    """Whether every entry of values (n, d) is finite."""
+    n, d = values.shape
+    for i in range(n):
+        for j in range(d):
+            if not math.isfinite(values[i, j]):
+                return False
+    return True
+
+
+@_compiled_parallel
+def _advance(state, mu_star, first_step, n_steps, eta, scales, samples, em_only, use_adam, adam, tables):
+    """n_steps steps of every live run, in place.
+
+    state: (mu, previous, moment1, moment2, diverged_at): mu, previous (the state one
+    step back), the Adam moments (R, n, d) and diverged_at (R,) int64, -1 while the run
+    lives.  mu_star: (R, d); first_step: the iteration count of the current state.
+    samples: (R, n_steps, B, d) for Monte Carlo steps, (R, 1, 0, d) for exact ones.
+    use_adam: Adam steps with adam = (beta1, beta2, epsilon) and learning rate eta;
+    otherwise plain steps mu <- mu - eta D.
+    A run whose parameters, loss or direction stop being finite at iteration tau gets
+    diverged_at = tau and keeps its state at tau - 1 (at tau = 0, its initial state).
+    """
+    mu, previous, moment1, moment2, diverged_at = state
+    runs, n, d = mu.shape
+    for r in prange(runs):
+        if diverged_at[r] >= 0:
+            continue
+        work = _step_work(n, d, tables, samples.shape[2] > 0)
+        current = mu[r]
+        for s in range(n_steps):
+            tau = first_step + s
+            step_samples = samples[r, min(s, samples.shape[1] - 1)]
+            loss = _step_direction(current, mu_star[r], scales, step_samples, em_only, tables, work)
+            if not (math.isfinite(loss) and _all_finite(work.direction) and _all_finite(current)):
+                diverged_at[r] = tau
+                if tau > 0:
+                    current[:, :] = previous[r]
+                break
+            previous[r] = current
+            _move(current, work.direction, eta, tau, moment1[r], moment2[r], use_adam, adam)
+
+
+@_compiled
+def _move(current, direction, eta, tau, moment1, moment2, use_adam, adam):
+    """One parameter update from the direction at iteration tau (plain or Adam)."""
+    n, d = current.shape
+    if not use_adam:
+        for i in range(n):
+            for j in range(d):
+                current[i, j] -= eta * direction[i, j]
+        return
+    beta1, beta2, epsilon = adam
+    bias1 = 1.0 - beta1 ** float(tau + 1)
+    bias2 = 1.0 - beta2 ** float(tau + 1)
+    for i in range(n):
+        for j in range(d):
+            g = direction[i, j]
+            moment1[i, j] = beta1 * moment1[i, j] + (1.0 - beta1) * g
+            moment2[i, j] = beta2 * moment2[i, j] + (1.0 - beta2) * g * g
+            m_hat = moment1[i, j] / bias1
+            v_hat = moment2[i, j] / bias2
+            current[i, j] -= eta * (m_hat / (math.sqrt(v_hat) + epsilon))
+
+
+@_compiled_parallel
+def _evaluate(mu, mu_star, em_only, tables, loss, direction):
+    """Population-exact loss (R,) and direction (R, n, d) for mu (R, n, d), mu_star (R, d)."""
+    runs, n, d = mu.shape
+    for r in prange(runs):
+        work = _exact_work(n, d, tables)
+        c = np.empty((n, d))
+        for i in range(n):
+            for j in range(d):
+                c[i, j] = mu[r, i, j] - mu_star[r, j]
+        loss[r] = _exact_direction(c, tables, em_only, work, direction[r])
+
+
+@_compiled_parallel
+def _sampled_batch(mu, mu_star, samples, em_only, loss, direction):
+    """Monte Carlo loss (R,) and direction (R, n, d) from samples (R, B, d)."""
+    runs, n, d = mu.shape
+    for r in prange(runs):
+        work = _sample_work(n, d)
+        c = np.empty((n, d))
+        for i in range(n):
+            for j in range(d):
+                c[i, j] = mu[r, i, j] - mu_star[r, j]
+        loss[r] = _sampled_direction(c, samples[r], em_only, work, direction[r])
+
+
+# ------------------------------------------------------------------ Python entries
+
+
+def batch_target(mu_star, *, runs, dim):
+    """mu* as a contiguous (R, d) array from (d,) or (R, d)."""
+    return np.ascontiguousarray(np.broadcast_to(np.asarray(mu_star, dtype=np.float64), (runs, dim)))
+
+
+def evaluate(mu, mu_star, *, rule=LineRule(), em_only=False):
+    """Compiled population-exact loss and gradient (or gradient-EM direction).
+
+    mu: (R, n, d); mu_star: (d,) or (R, d).  The rule and numbers of
+    :func:`scorematch.population.population_loss_and_gradient` (with em_only,
+    :func:`scorematch.beyond.gradient_em_direction`) up to rounding.
+    Returns loss (R,) and direction (R, n, d), float64.
+    """
+    mu = np.ascontiguousarray(mu, dtype=np.float64)
+    runs, n, d = mu.shape
+    loss = np.empty(runs)
+    direction = np.empty((runs, n, d))
+    targets = batch_target(mu_star, runs=runs, dim=d)
+    _evaluate(mu, targets, em_only, rule_tables(rule, n_components=n), loss, direction)
+    return loss, direction
+
+
+def sampled(mu, mu_star, *, samples, em_only=False):
+    """Compiled Monte Carlo loss (R,) and direction (R, n, d) from samples (R, B, d) of x - mu*.
+
+    The estimate of :func:`scorematch.population.minibatch_loss_and_gradient`.
+    """
+    mu = np.ascontiguousarray(mu, dtype=np.float64)
+    runs, n, d = mu.shape
+    loss = np.empty(runs)
+    direction = np.empty((runs, n, d))
+    samples = np.ascontiguousarray(samples, dtype=np.float64)
+    _sampled_batch(mu, batch_target(mu_star, runs=runs, dim=d), samples, em_only, loss, direction)
+    return loss, direction

@@ -31,19 +31,17 @@ def case_results(experiment):
 
 
 def regenerate_command(target):
-    """The command that rebuilds one file with this run's command-line config files
-    (config.yaml itself is loaded by the Snakefile), paths relative to the workdir."""
+    """The command that rebuilds one file under this run's config (the last config file
+    given on the command line, merged over config.yaml), path relative to the workdir."""
     here = Path.cwd()
-    overrides = [
-        (
-            Path(f).resolve().relative_to(here)
-            if Path(f).resolve().is_relative_to(here)
-            else f
-        )
-        for f in workflow.overwrite_configfiles
-    ]
-    configfiles = "".join(f" --configfile {shlex.quote(str(f))}" for f in overrides)
-    return f"snakemake {target} --cores 2 --force{configfiles}"
+    config_file = Path(
+        workflow.overwrite_configfiles[-1]
+        if workflow.overwrite_configfiles
+        else "config.yaml"
+    ).resolve()
+    if config_file.is_relative_to(here):
+        config_file = config_file.relative_to(here)
+    return f"make figure TARGET={shlex.quote(target)} CONFIG={shlex.quote(str(config_file))}"
 
 
 def all_figures():

@@ -53,6 +53,7 @@ small: setup
 
 report: CONFIG ?= $(LAST_CONFIG)
 report: setup
+	$(call run,$(CONFIG),)
 	$(call run,$(CONFIG),--report report.html)
 	@echo "report.html describes the run with CONFIG=$(CONFIG)"
 

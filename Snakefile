@@ -14,7 +14,9 @@ configfile: "config.yaml"
 validate_config(config)
 
 
-report: "workflow/report/workflow.rst"
+# the landing page: workflow/report/workflow.rst, the claims table and the figure list
+# (rule landing_page); built by every run and by `make report`
+report: "results/report/landing.rst"
 
 
 include: "workflow/rules/common.smk"
@@ -45,6 +47,8 @@ localrules:
     plot_alternatives,
     gather_verdicts,
     provenance_table,
+    landing_page,
+    table_page,
 
 
 rule all:
@@ -57,3 +61,4 @@ rule all:
         "results/verdicts.csv",
         "results/verdicts.md",
         "results/provenance.csv",
+        report_pages(),

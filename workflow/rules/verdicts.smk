@@ -6,9 +6,7 @@ rule gather_verdicts:
         theorem_verdict_files(),
         rate_verdict_files(),
     output:
-        csv=report(
-            "results/verdicts.csv", caption="../report/verdicts.rst", category="Tables"
-        ),
+        csv="results/verdicts.csv",
         md="results/verdicts.md",
     log:
         "logs/verdicts/gather.log",

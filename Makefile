@@ -33,7 +33,7 @@ define run
 	  || { rc=$$?; [ $$rc -ne 75 ] || echo "another make target runs Snakemake in this directory" >&2; exit $$rc; }
 endef
 
-.PHONY: setup rebuild small report figure slurm unlock test test-fast lint benchmark clean
+.PHONY: setup rebuild small report figure slurm jobs timings test lint benchmark clean
 
 setup: $(VENV)/.installed
 
@@ -66,6 +66,17 @@ slurm: CONFIG ?= config.yaml
 slurm: PROFILE = workflow/profiles/slurm
 slurm: setup
 	$(call run,$(CONFIG),)
+
+jobs: CONFIG ?= $(LAST_CONFIG)
+jobs: setup
+	@$(BIN)/python -m scorematch.config config.yaml $(CONFIG)
+	@$(BIN)/snakemake -n --forceall --quiet rules --configfile=$(CONFIG) 2>&1 | sed -n '/^Job stats/,/^total/{p;/^total/q}'
+	@echo "(a full run under CONFIG=$(CONFIG); the localrules listed in the Snakefile run on the submitting host, the rest are Slurm jobs under make slurm)"
+
+timings:
+	@find results/benchmarks -name '*.tsv' | while read -r f; do \
+	  awk -v f="$$f" 'NR == 2 {printf "%9.1f s  %s\n", $$1, f}' "$$f"; done | sort -rn | head -n 15
+	@find results/benchmarks -name '*.tsv' -exec awk 'FNR == 2 {s += $$1} END {printf "%9.1f s  sum over all jobs (wall time is less: jobs run in parallel)\n", s}' {} +
 
 test: setup
 	$(BIN)/python -m pytest -ra

@@ -4,7 +4,7 @@
 #   make report                  report.html of the last run's config (recorded in RUN_CONFIG)
 #   make figure TARGET=figures/fig1.pdf   one target under the last run's config
 #   make slurm                   the workflow as Slurm jobs (workflow/profiles/slurm)
-# Any of them takes CONFIG=FILE explicitly (merged over config.yaml). A run killed half
+# Any of them takes CONFIG=FILE (or CONFIG="FILE1 FILE2", merged in order over config.yaml). A run killed half
 # way resumes with the same command: a stale Snakemake lock is removed (only if no other
 # make-started Snakemake runs here; flock tells) and incomplete outputs are rerun
 # (the profiles set rerun-incomplete).
@@ -29,7 +29,7 @@ define run
 	  if [ -n "$$(ls -A .snakemake/locks 2>/dev/null)" ]; then \
 	    echo "removing the lock of an interrupted run"; $(SNAKEMAKE) --unlock; fi; \
 	  echo "$(1)" > $(RUN_CONFIG); \
-	  $(SNAKEMAKE) $(2) --configfile=$(1)' \
+	  $(SNAKEMAKE) $(2) --configfile $(1)' \
 	  || { rc=$$?; [ $$rc -ne 75 ] || echo "another make target runs Snakemake in this directory" >&2; exit $$rc; }
 endef
 
@@ -70,7 +70,7 @@ slurm: setup
 jobs: CONFIG ?= $(LAST_CONFIG)
 jobs: setup
 	@$(BIN)/python -m scorematch.config config.yaml $(CONFIG)
-	@$(BIN)/snakemake -n --forceall --quiet rules --configfile=$(CONFIG) 2>&1 | sed -n '/^Job stats/,/^total/{p;/^total/q}'
+	@$(BIN)/snakemake -n --forceall --quiet rules --configfile $(CONFIG) 2>&1 | sed -n '/^Job stats/,/^total/{p;/^total/q}'
 	@echo "(a full run under CONFIG=$(CONFIG); the localrules listed in the Snakefile run on the submitting host, the rest are Slurm jobs under make slurm)"
 
 timings:

@@ -19,6 +19,7 @@ import pytest
 from workflow_copy import REPO, SMALL, VENV, copy_workflow, make, snakemake
 
 from scorematch.config import load_config
+from scorematch.provenance import read_provenance
 
 # the claims table the landing page lists (see CLAIMS_TABLE in workflow/rules/report.smk)
 CLAIMS_STAND_IN = "results/verdicts.csv"
@@ -89,12 +90,18 @@ def test_report_landing_page_shows_the_claims_table_in_a_browser(small_run):
         assert figure in after, figure
 
 
-def test_every_output_has_provenance(small_run):
-    outputs = [p for p in (small_run / "results").rglob("*") if p.suffix in {".npz", ".json", ".csv", ".md"}]
-    outputs = [p for p in outputs if "benchmarks" not in p.parts and not p.name.endswith(".prov.json")]
-    outputs += list((small_run / "figures").glob("*.p*"))
-    missing = [str(p) for p in outputs if not p.name.endswith(".prov.json") and not Path(f"{p}.prov.json").exists()]
-    assert not missing, missing
+def test_every_output_has_provenance_and_no_record_outlives_its_file(small_run):
+    results = [p for p in (small_run / "results").rglob("*") if p.is_file() and "benchmarks" not in p.parts]
+    outputs = [p for p in results + list((small_run / "figures").glob("*")) if not p.name.endswith(".prov.json")]
+    outputs = [p for p in outputs if p.name != ".config"]
+    assert len(outputs) > 40, outputs
+    for path in outputs:
+        record = read_provenance(path)  # raises, naming the file, if a record is missing or stale
+        assert str(path.relative_to(small_run)) in record["outputs"], path
+    sidecars = [p for p in (small_run / "results").rglob("*.prov.json")] + list((small_run / "figures").glob("*.prov.json"))
+    # only text files carry sidecars (arrays and figures hold their record), none orphaned
+    assert all(Path(str(p)[: -len(".prov.json")]).suffix in {".json", ".csv", ".md", ".rst", ".html"} for p in sidecars)
+    assert all(Path(str(p)[: -len(".prov.json")]).is_file() for p in sidecars)
 
 
 def read_bytes(workdir, targets):

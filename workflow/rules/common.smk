@@ -31,17 +31,16 @@ def case_results(experiment):
 
 
 def regenerate_command(target):
-    """The command that rebuilds one file under this run's config (the last config file
-    given on the command line, merged over config.yaml), path relative to the workdir."""
+    """The command that rebuilds one file under this run's config files (those given on
+    the command line, merged over config.yaml), paths relative to the workdir."""
     here = Path.cwd()
-    config_file = Path(
-        workflow.overwrite_configfiles[-1]
-        if workflow.overwrite_configfiles
-        else "config.yaml"
-    ).resolve()
-    if config_file.is_relative_to(here):
-        config_file = config_file.relative_to(here)
-    return f"make figure TARGET={shlex.quote(target)} CONFIG={shlex.quote(str(config_file))}"
+    config_files = [Path(f).resolve() for f in workflow.overwrite_configfiles] or [
+        Path("config.yaml")
+    ]
+    config = " ".join(
+        str(f.relative_to(here) if f.is_relative_to(here) else f) for f in config_files
+    )
+    return f"make figure TARGET={shlex.quote(target)} CONFIG={shlex.quote(config)}"
 
 
 def all_figures():

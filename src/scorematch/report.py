@@ -67,8 +67,8 @@ def _cell(text):
 
 
 def claims_table_rst(claims, *, figures):
-    """An RST list-table of the claims; a figure is linked when it is one of `figures`
-    (report figure paths), else its cell stays empty."""
+    """An RST list-table of the claims (dicts with CLAIM_COLUMNS); a claim's figure is
+    linked when it is one of `figures` (the report's PNGs), else its cell shows a dash."""
     shown = {Path(f).name for f in figures}
     counts = ", ".join(f"{sum(c['status'] == s for c in claims)} {s}" for s in STATUSES)
     lines = [
@@ -89,7 +89,8 @@ def claims_table_rst(claims, *, figures):
         "     - figure",
     ]
     for claim in claims:
-        figure = Path(claim["figure"]).name if claim["figure"] else ""
+        # the report shows each figure's PNG; a claim may name its PDF
+        figure = Path(claim["figure"]).with_suffix(".png").name if claim["figure"] else ""
         link = f"`{figure}`_" if figure in shown else r"\-"
         where = f"{claim['experiment']} / {claim['case']}" if claim["case"] else claim["experiment"]
         lines += [

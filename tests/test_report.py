@@ -17,7 +17,7 @@ CLAIMS = [
 def rendered(rst):
     """HTML of an RST text, with the link targets Snakemake's report defines per result."""
     targets = "\n".join(f".. _{name}: javascript:show('{name}')" for name in ("fig1.png", "thm3_5.png"))
-    return publish_parts(f"{rst}\n\n{targets}\n", writer_name="html")["html_body"]
+    return publish_parts(f"{rst}\n\n{targets}\n", writer="html")["html_body"]
 
 
 def test_claims_table_has_one_row_per_claim_and_links_known_figures():

@@ -14,7 +14,7 @@ summary = load_json(snakemake.input.verdicts)["summary"]
 labels = list(cases)
 if theorem == "thm2_1":
     covered = {row["case"]: row["covered"] for row in summary}
-    labels = [f"t = {specs[c]['noise_scale']:g}" for c in cases]
+    labels = [f"$t = {specs[c]['noise_scale']:g}$" for c in cases]
     fig = figures.thm2_1_figure(results, labels=labels, thresholds=[covered[c] for c in cases])
 elif theorem == "thm3_2":
     labels = [f"$M_0 = {specs[c]['target_norm']:g}$, $\\eta = {specs[c]['eta']:g}$" for c in cases]
@@ -23,7 +23,7 @@ elif theorem == "thm3_2":
     )
 elif theorem == "thm3_4":
     labels = [
-        f"{c}: $\\mu^* = {specs[c]['target_norm']:g}$, {r['n_converged'][0]} converged"
+        f"{c}: $\\|\\mu^*\\| = {specs[c]['target_norm']:g}$, {r['n_converged'][0]} converged"
         for c, r in zip(cases, results)
     ]
     fig = figures.thm3_4_figure(results, labels=labels)

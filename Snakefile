@@ -61,4 +61,4 @@ rule all:
         "results/verdicts.csv",
         "results/verdicts.md",
         "results/provenance.csv",
-        report_pages(),
+        REPORT_PAGES,

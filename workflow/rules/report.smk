@@ -12,11 +12,10 @@ REPORT_TABLES = {
 }
 
 
-def report_pages():
-    """The landing page and the HTML view of every table."""
-    return ["results/report/landing.rst"] + [
-        f"results/report/{table}.html" for table in REPORT_TABLES
-    ]
+# the landing page and the HTML view of every table
+REPORT_PAGES = ["results/report/landing.rst"] + [
+    f"results/report/{table}.html" for table in REPORT_TABLES
+]
 
 
 rule provenance_table:

@@ -161,4 +161,8 @@ def test_killed_make_small_resumes_with_the_same_command(small_run, tmp_path):
 
 def same_arrays(path, other):
     first, second = load_results(path), load_results(other)
-    return first.keys() == second.keys() and all(np.array_equal(first[k], second[k]) for k in first)
+    # bit for bit (NaN included): dtype, shape and bytes of every array
+    return first.keys() == second.keys() and all(
+        (a.dtype, a.shape, a.tobytes()) == (b.dtype, b.shape, b.tobytes())
+        for a, b in ((first[k], second[k]) for k in first)
+    )

@@ -1,11 +1,39 @@
-# One command each: `make rebuild` (set up + full paper-scale rebuild), `make test`
-# (set up + the test suite, including a real single-node Slurm cluster), `make report`.
+# One command each; every workflow target runs under one config choice, CONFIG:
+#   make rebuild                 paper scale (CONFIG=config.yaml)
+#   make small                   the small config (CONFIG=workflow/configs/small.yaml)
+#   make report                  report.html of the last run's config (recorded in RUN_CONFIG)
+#   make figure TARGET=figures/fig1.pdf   one target under the last run's config
+#   make slurm                   the workflow as Slurm jobs (workflow/profiles/slurm)
+# Any of them takes CONFIG=FILE (or CONFIG="FILE1 FILE2", merged in order over config.yaml). A run killed half
+# way resumes with the same command: a stale Snakemake lock is removed (only if no other
+# make-started Snakemake runs here; flock tells) and incomplete outputs are rerun
+# (the profiles set rerun-incomplete).
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 CORES ?= 2
+SMALL_CONFIG := workflow/configs/small.yaml
+# The config of the last workflow run, so that `make report` after `make small`
+# describes the small run.
+RUN_CONFIG := results/.config
+LAST_CONFIG = $(or $(shell cat $(RUN_CONFIG) 2>/dev/null),config.yaml)
+PROFILE ?= workflow/profiles/default
+SNAKEMAKE = $(BIN)/snakemake --cores $(CORES) --workflow-profile $(PROFILE)
+RUN_LOCK := .snakemake/make.lock
 
-.PHONY: setup rebuild small report test lint benchmark clean readme-results
+# $(call run,CONFIG,ARGS): unlock if a killed run left a lock, record CONFIG, run ARGS.
+define run
+	@mkdir -p .snakemake results
+	@$(BIN)/python -m scorematch.config config.yaml $(1)
+	flock --nonblock --conflict-exit-code 75 $(RUN_LOCK) sh -c '\
+	  if [ -n "$$(ls -A .snakemake/locks 2>/dev/null)" ]; then \
+	    echo "removing the lock of an interrupted run"; $(SNAKEMAKE) --unlock; fi; \
+	  echo "$(1)" > $(RUN_CONFIG); \
+	  $(SNAKEMAKE) $(2) --configfile $(1)' \
+	  || { rc=$$?; [ $$rc -ne 75 ] || echo "another make target runs Snakemake in this directory" >&2; exit $$rc; }
+endef
+
+.PHONY: setup rebuild small report figure slurm jobs timings test lint benchmark clean readme-results
 
 setup: $(VENV)/.installed
 
@@ -16,14 +44,39 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
+rebuild: CONFIG ?= config.yaml
 rebuild: setup
-	$(BIN)/snakemake --cores $(CORES) --workflow-profile workflow/profiles/default
+	$(call run,$(CONFIG),)
 
 small: setup
-	$(BIN)/snakemake --cores $(CORES) --workflow-profile workflow/profiles/default --configfile workflow/configs/small.yaml
+	$(call run,$(SMALL_CONFIG),)
 
+report: CONFIG ?= $(LAST_CONFIG)
 report: setup
-	$(BIN)/snakemake --cores $(CORES) --workflow-profile workflow/profiles/default --report report.html
+	$(call run,$(CONFIG),)
+	$(call run,$(CONFIG),--report report.html)
+	@echo "report.html describes the run with CONFIG=$(CONFIG)"
+
+figure: CONFIG ?= $(LAST_CONFIG)
+figure: setup
+	@test -n "$(TARGET)" || { echo "usage: make figure TARGET=figures/fig1.pdf [CONFIG=...]" >&2; exit 2; }
+	$(call run,$(CONFIG),$(TARGET) --force)
+
+slurm: CONFIG ?= config.yaml
+slurm: PROFILE = workflow/profiles/slurm
+slurm: setup
+	$(call run,$(CONFIG),)
+
+jobs: CONFIG ?= $(LAST_CONFIG)
+jobs: setup
+	@$(BIN)/python -m scorematch.config config.yaml $(CONFIG)
+	@$(BIN)/snakemake -n --forceall --quiet rules --configfile $(CONFIG) 2>&1 | sed -n '/^Job stats/,/^total/{p;/^total/q}'
+	@echo "(a full run under CONFIG=$(CONFIG); the localrules listed in the Snakefile run on the submitting host, the rest are Slurm jobs under make slurm)"
+
+timings:
+	@find results/benchmarks -name '*.tsv' | while read -r f; do \
+	  awk -v f="$$f" 'NR == 2 {printf "%9.1f s  %s\n", $$1, f}' "$$f"; done | sort -rn | head -n 15
+	@find results/benchmarks -name '*.tsv' -exec awk 'FNR == 2 {s += $$1} END {printf "%9.1f s  sum over all jobs (wall time is less: jobs run in parallel)\n", s}' {} +
 
 test: setup
 	$(BIN)/python -m pytest -ra
@@ -32,11 +85,11 @@ lint: setup
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile workflow/rules
 
-# the README's "What the run measured" block from results/claims.json (CONFIG_NAME: the
-# config those results were made with, e.g. workflow/configs/small.yaml)
-CONFIG_NAME ?= config.yaml
+# the README's "What the run measured" block from results/claims.json, naming the config
+# those results were made with (the last run's, or CONFIG)
+readme-results: CONFIG ?= $(LAST_CONFIG)
 readme-results: setup
-	$(BIN)/python scripts/readme_results.py --config $(CONFIG_NAME)
+	$(BIN)/python scripts/readme_results.py --config "$(CONFIG)"
 
 benchmark: setup
 	$(BIN)/python benchmarks/gradient_cost.py

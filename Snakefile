@@ -1,6 +1,8 @@
 # Reproducible artifact for "Convergence Dynamics of Over-Parameterized Score Matching
 # for a Single Gaussian" (arXiv 2511.22069). Stages: simulate -> fit rates -> figures.
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
+
+from scorematch.config import validate_config
 
 min_version("9.0")
 
@@ -8,10 +10,13 @@ min_version("9.0")
 configfile: "config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# one line naming the key path and what is allowed there (not the whole schema)
+validate_config(config)
 
 
-report: "workflow/report/workflow.rst"
+# the landing page: workflow/report/workflow.rst, the claims table and the figure list
+# (rule landing_page); built by every run and by `make report`
+report: "results/report/landing.rst"
 
 
 include: "workflow/rules/common.smk"
@@ -42,6 +47,8 @@ localrules:
     claims,
     plot_step_size,
     provenance_table,
+    landing_page,
+    table_page,
 
 
 rule all:
@@ -56,3 +63,4 @@ rule all:
         "results/claims.json",
         step_size_targets(),
         "results/provenance.csv",
+        REPORT_PAGES,

@@ -21,7 +21,7 @@ if drawing == "noise_sweep":
         )
         for c, r in zip(cases, results)
     ]
-    labels = [f"t = {specs[c]['noise_scale']:g}" for c in cases]
+    labels = [f"$t = {specs[c]['noise_scale']:g}$" for c in cases]
     fig = figures.thm2_1_figure(results, labels=labels, thresholds=covered)
 elif drawing == "cluster":
     labels = [f"$M_0 = {specs[c]['target_norm']:g}$, $\\eta = {specs[c]['eta']:g}$" for c in cases]
@@ -30,7 +30,7 @@ elif drawing == "cluster":
     )
 elif drawing == "counterexample":
     labels = [
-        f"{c}: $\\mu^* = {specs[c]['target_norm']:g}$, {r['n_converged'][0]} converged"
+        f"{c}: $\\|\\mu^*\\| = {specs[c]['target_norm']:g}$, {r['n_converged'][0]} converged"
         for c, r in zip(cases, results)
     ]
     fig = figures.thm3_4_figure(results, labels=labels)

@@ -6,12 +6,10 @@ import json
 import os
 import platform
 import re
-import signal
 import subprocess
 import sys
 import zipfile
 import zlib
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -19,16 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from matplotlib.figure import Figure
-from PIL import Image, PngImagePlugin
+from PIL import Image
 
-from scorematch import atomic, provenance
-from scorematch.atomic import (
-    TEMP_PREFIX,
-    save_figure_atomic,
-    write_json_atomic,
-    write_npz_atomic,
-    write_text_atomic,
-)
+from scorematch import provenance
+from scorematch.pipeline import load_results, save_figure, save_json, save_results, save_text, write_npz
 from scorematch.provenance import (
     PROVENANCE_KEYS,
     ProvenanceError,
@@ -38,11 +30,9 @@ from scorematch.provenance import (
     main,
     make_provenance,
     package_versions,
-    png_text_chunks,
     provenance_rows,
     read_provenance,
     sidecar_path,
-    write_sidecar,
 )
 from scorematch.seeding import STREAM_INIT, run_generators, run_spawn_key
 
@@ -64,7 +54,6 @@ def record(**changes):
         command=COMMAND,
         code={"commit": "0123456789abcdef0123456789abcdef01234567", "dirty": True},
         versions={"python": "3.11.7", "numpy": "2.4.6"},
-        created="2026-11-22T12:00:00+00:00",
     )
     fields.update(changes)
     return make_provenance(**fields)
@@ -74,10 +63,6 @@ def figure():
     fig = Figure(figsize=(2, 1.5))
     fig.add_subplot().plot([0, 1, 2], [2, 0, 1])
     return fig
-
-
-def leftovers(directory):
-    return sorted(p.name for p in Path(directory).iterdir() if p.name.startswith(TEMP_PREFIX))
 
 
 # --------------------------------------------------------------------------- config_hash
@@ -238,10 +223,9 @@ def test_package_versions(monkeypatch):
     assert versions["no-such-package-scorematch-test"] == "not installed"
 
 
-def test_build_provenance_gathers_code_versions_and_time():
+def test_build_provenance_gathers_code_and_versions_and_no_time():
     repo = Path(__file__).resolve().parents[1]
-    before = datetime.now(timezone.utc).replace(microsecond=0)
-    prov = build_provenance(
+    arguments = dict(
         experiment="fig1",
         section={"eta": 1.0},
         root_seed=1,
@@ -253,36 +237,47 @@ def test_build_provenance_gathers_code_versions_and_time():
         repo_dir=repo,
         command="cmd",
     )
+    prov = build_provenance(**arguments)
     assert list(prov) == list(PROVENANCE_KEYS)
     assert prov["code"] == code_version(repo)
     assert prov["versions"] == package_versions()
     assert set(prov["versions"]) == {"python", *provenance.PACKAGES}
-    created = datetime.fromisoformat(prov["created"])
-    assert created.utcoffset() == timedelta(0)
-    assert before <= created <= datetime.now(timezone.utc)
     assert prov["outputs"] == ["results/fig1/M3.npz"]
+    assert build_provenance(**arguments) == prov  # no time stamp: reruns give equal records
 
 
-# --------------------------------------------------------------------------- sidecars
+# --------------------------------------------------------------------------- records in files
 
 
-def test_sidecar_round_trip(tmp_path):
+def test_npz_holds_its_record_and_load_results_leaves_it_out(tmp_path):
     output = tmp_path / "results" / "fig1" / "M3.npz"
-    write_npz_atomic(output, {"loss": np.ones(3)})
     prov = record()
-    sidecar = write_sidecar(output, prov)
-    assert sidecar == sidecar_path(output) == Path(f"{output}.prov.json")
-    assert json.loads(sidecar.read_text()) == prov
+    save_results(output, {"loss": np.ones(3)}, provenance=prov)
+    assert not sidecar_path(output).exists()
     assert read_provenance(output) == prov
-    assert read_provenance(sidecar) == prov
-    assert leftovers(output.parent) == []
+    with np.load(output, allow_pickle=False) as data:
+        assert json.loads(str(data["provenance"])) == prov
+    assert list(load_results(output)) == ["loss"]
+    output.unlink()  # the record goes with the file
+    with pytest.raises(FileNotFoundError):
+        read_provenance(output)
 
 
-def test_sidecar_wins_over_embedded_metadata(tmp_path):
-    path = tmp_path / "f.png"
-    save_figure_atomic(figure(), [path], metadata=record(rule="embedded"))
-    write_sidecar(path, record(rule="sidecar"))
-    assert read_provenance(path)["rule"] == "sidecar"
+def test_text_result_sidecar_round_trip_and_stale_sidecar_refused(tmp_path):
+    output = tmp_path / "results" / "summary.json"
+    prov = record(rule="summary")
+    save_json(output, {"a": 1.5}, provenance=prov)
+    assert json.loads(output.read_text()) == {"a": 1.5}
+    assert read_provenance(output) == prov
+    assert read_provenance(sidecar_path(output)) == prov
+    recorded = json.loads(sidecar_path(output).read_text())["file_sha256"]
+    assert recorded == hashlib.sha256(output.read_bytes()).hexdigest()
+    output.write_text('{"a": 2.5}\n')  # rewritten by something else: the sidecar is stale
+    with pytest.raises(ProvenanceError, match="stale"):
+        read_provenance(output)
+    output.unlink()
+    with pytest.raises(FileNotFoundError, match="summary.json"):
+        read_provenance(sidecar_path(output))
 
 
 def test_read_provenance_errors_name_the_file(tmp_path):
@@ -291,7 +286,7 @@ def test_read_provenance_errors_name_the_file(tmp_path):
         read_provenance(missing)
 
     bare = tmp_path / "bare.npz"
-    write_npz_atomic(bare, {"x": np.zeros(1)})
+    write_npz(bare, {"x": np.zeros(1)})
     with pytest.raises(ProvenanceError, match="bare.npz"):
         read_provenance(bare)
 
@@ -308,7 +303,8 @@ def test_read_provenance_errors_name_the_file(tmp_path):
 
     partial = tmp_path / "partial.json"
     partial.write_text("{}")
-    sidecar_path(partial).write_text(json.dumps({"experiment": "x"}))
+    digest = hashlib.sha256(b"{}").hexdigest()
+    sidecar_path(partial).write_text(json.dumps({"experiment": "x", "file_sha256": digest}))
     with pytest.raises(ProvenanceError, match="lacks"):
         read_provenance(partial)
 
@@ -319,7 +315,7 @@ def test_read_provenance_errors_name_the_file(tmp_path):
 def test_png_metadata_round_trip(tmp_path):
     path = tmp_path / "figures" / "fig1.png"
     prov = record()
-    save_figure_atomic(figure(), [path], metadata=prov)
+    save_figure(figure(), [path], provenance=prov)
     assert not sidecar_path(path).exists()
     assert read_provenance(path) == prov
     with Image.open(path) as image:
@@ -332,7 +328,7 @@ def test_png_metadata_round_trip(tmp_path):
 def test_pdf_metadata_round_trip(tmp_path):
     path = tmp_path / "figures" / "fig1.pdf"
     prov = record()
-    save_figure_atomic(figure(), [path], metadata=prov)
+    save_figure(figure(), [path], provenance=prov)
     assert read_provenance(path) == prov
     data = path.read_bytes()
     assert data.startswith(b"%PDF")
@@ -344,191 +340,56 @@ def test_pdf_metadata_round_trip(tmp_path):
     assert prov["config_hash"].encode() in subject.group(1)
 
 
-@pytest.mark.parametrize("suffix", [".png", ".pdf"])
-def test_embedded_metadata_survives_pdf_string_syntax_and_unicode(tmp_path, suffix):
+@pytest.mark.parametrize("suffix", [".png", ".pdf", ".npz"])
+def test_embedded_record_survives_pdf_string_syntax_and_unicode(tmp_path, suffix):
     path = tmp_path / f"f{suffix}"
     prov = record(section={"note": "a (parenthesised) value \\ with backslash ) / >>", "greek": "\u03bc\u2080"})
-    save_figure_atomic(figure(), [path], metadata=prov)
+    if suffix == ".npz":
+        save_results(path, {"x": np.zeros(1)}, provenance=prov)
+    else:
+        save_figure(figure(), [path], provenance=prov)
     assert read_provenance(path) == prov
 
 
 def test_pdf_and_png_written_together_without_warnings(tmp_path, recwarn):
     paths = [tmp_path / "f.pdf", tmp_path / "f.png"]
-    save_figure_atomic(figure(), paths, metadata=record())
+    save_figure(figure(), paths, provenance=record())
     assert all(read_provenance(p) == record() for p in paths)
     assert [str(w.message) for w in recwarn] == []  # e.g. "Unknown infodict keyword"
 
 
-def test_png_chunk_reader_handles_compressed_and_international_text(tmp_path):
-    info = PngImagePlugin.PngInfo()
-    info.add_text("plain", "a b")
-    info.add_text("zipped", "z" * 200, zip=True)
-    info.add_itxt("intl", "\u00b5 = \u03c3\u00b2", lang="en", tkey="t")
-    info.add_itxt("intlz", "\u03bc" * 50, zip=True)
-    path = tmp_path / "t.png"
-    Image.new("RGB", (2, 2)).save(path, pnginfo=info)
-    chunks = png_text_chunks(path.read_bytes())
-    assert chunks == {"plain": "a b", "zipped": "z" * 200, "intl": "\u00b5 = \u03c3\u00b2", "intlz": "\u03bc" * 50}
-    with pytest.raises(ValueError, match="PNG"):
-        png_text_chunks(b"GIF89a")
-
-
-def test_unsupported_figure_format_writes_nothing(tmp_path):
+def test_unsupported_figure_format_is_refused(tmp_path):
     with pytest.raises(ValueError, match="svg"):
-        save_figure_atomic(figure(), [tmp_path / "a.png", tmp_path / "b.svg"], metadata=record())
+        save_figure(figure(), [tmp_path / "b.svg"], provenance=record())
     assert list(tmp_path.iterdir()) == []
 
 
-# --------------------------------------------------------------------------- atomic writers
+# --------------------------------------------------------------------------- writers
 
 
-def test_json_serialisation_failure_mid_write_keeps_old_file(tmp_path):
-    path = tmp_path / "summary.json"
-    path.write_text("old\n")
-    # sorted keys: "a" is streamed into the temporary file before "z" fails
-    with pytest.raises(TypeError):
-        write_json_atomic(path, {"a": list(range(5000)), "z": object()})
-    assert path.read_text() == "old\n"
-    assert leftovers(tmp_path) == []
-
-    fresh = tmp_path / "fresh.json"
-    with pytest.raises(ValueError):
-        write_json_atomic(fresh, {"a": list(range(5000)), "z": float("nan")})
-    assert not fresh.exists()
-    assert leftovers(tmp_path) == []
-
-
-@pytest.mark.parametrize(
-    "write, name",
-    [
-        (lambda p: write_text_atomic(p, "new\n"), "a.txt"),
-        (lambda p: write_json_atomic(p, {"new": 1}), "a.json"),
-        (lambda p: write_npz_atomic(p, {"x": np.arange(4)}), "a.npz"),
-        (lambda p: save_figure_atomic(figure(), [p], metadata=record()), "a.png"),
-        (lambda p: save_figure_atomic(figure(), [p], metadata=record()), "a.pdf"),
-    ],
-)
-def test_failed_replace_leaves_target_and_no_temporary(tmp_path, monkeypatch, write, name):
-    def crash(src, dst):
-        assert Path(src).name.startswith(TEMP_PREFIX) and Path(src).stat().st_size > 0
-        raise OSError("simulated crash at replace")
-
-    monkeypatch.setattr(atomic.os, "replace", crash)
-    existing, new = tmp_path / name, tmp_path / "new" / name
-    existing.write_bytes(b"old")
-    for path in (existing, new):
-        with pytest.raises(OSError, match="simulated"):
-            write(path)
-        assert leftovers(path.parent) == []
-    assert existing.read_bytes() == b"old"
-    assert not new.exists()
-
-
-def test_figure_failure_on_second_path_touches_neither(tmp_path, monkeypatch):
-    fig = figure()
-    original = fig.savefig
-
-    def savefig(out, *, format, metadata):
-        if format == "png":
-            out.write(b"half a png")
-            raise RuntimeError("renderer died")
-        return original(out, format=format, metadata=metadata)
-
-    monkeypatch.setattr(fig, "savefig", savefig)
-    pdf, png = tmp_path / "f.pdf", tmp_path / "f.png"
-    png.write_bytes(b"old png")
-    with pytest.raises(RuntimeError, match="renderer died"):
-        save_figure_atomic(fig, [pdf, png], metadata=record())
-    assert not pdf.exists()
-    assert png.read_bytes() == b"old png"
-    assert leftovers(tmp_path) == []
-
-
-def test_temporary_is_fsynced_before_it_replaces_the_target(tmp_path, monkeypatch):
-    events = []
-    real_fsync, real_replace = os.fsync, os.replace
-
-    def fsync(fd):
-        events.append(("fsync", os.fstat(fd).st_ino))
-        real_fsync(fd)
-
-    def replace(src, dst):
-        events.append(("replace", os.stat(src).st_ino))
-        real_replace(src, dst)
-
-    monkeypatch.setattr(atomic.os, "fsync", fsync)
-    monkeypatch.setattr(atomic.os, "replace", replace)
-    write_text_atomic(tmp_path / "t.txt", "x")
-    replaced_inode = next(inode for kind, inode in events if kind == "replace")
-    assert events.index(("fsync", replaced_inode)) < events.index(("replace", replaced_inode))
-
-
-def test_interrupt_inside_writer_cleans_up(tmp_path):
-    path = tmp_path / "x.bin"
-    with pytest.raises(KeyboardInterrupt):
-        with atomic.atomic_writer(path) as out:
-            out.write(b"partial")
-            raise KeyboardInterrupt
-    assert not path.exists()
-    assert leftovers(tmp_path) == []
-
-
-def test_killed_writer_never_leaves_a_partial_target(tmp_path):
-    path = tmp_path / "result.json"
-    path.write_text('{"old": true}\n')
-    script = (
-        "import sys, time\n"
-        "from scorematch.atomic import atomic_writer\n"
-        "with atomic_writer(sys.argv[1]) as out:\n"
-        "    out.write(b'{\"new\": [1, 2,')\n"
-        "    out.flush()\n"
-        "    print('writing', flush=True)\n"
-        "    time.sleep(60)\n"
-    )
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC_DIR), os.environ.get("PYTHONPATH", "")])}
-    child = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, env=env)
-    try:
-        assert child.stdout.readline() == b"writing\n"
-        child.send_signal(signal.SIGKILL)
-    finally:
-        child.wait(timeout=10)
-        child.stdout.close()
-    assert child.returncode == -signal.SIGKILL
-    assert path.read_text() == '{"old": true}\n'
-    stale = leftovers(tmp_path)
-    assert len(stale) == 1 and stale[0].startswith(f"{TEMP_PREFIX}result.json.")
-    assert (tmp_path / stale[0]).read_bytes() == b'{"new": [1, 2,'
-
-
-def test_writers_content_and_permissions(tmp_path):
-    previous = os.umask(0o022)
-    try:
-        write_text_atomic(tmp_path / "t.txt", "a\u00b5\n")
-        write_json_atomic(tmp_path / "d" / "j.json", {"b": 1, "a": [1.5]})
-        write_npz_atomic(tmp_path / "n.npz", {"x": np.arange(3.0), "file": np.array([1, 2])})
-    finally:
-        os.umask(previous)
+def test_writers_content(tmp_path):
+    save_text(tmp_path / "t.txt", "a\u00b5\n", provenance=record())
+    save_json(tmp_path / "d" / "j.json", {"b": 1, "a": [1.5]}, provenance=record())
+    write_npz(tmp_path / "n.npz", {"x": np.arange(3.0), "file": np.array([1, 2])})
     assert (tmp_path / "t.txt").read_bytes() == "a\u00b5\n".encode()
     assert json.loads((tmp_path / "d" / "j.json").read_text()) == {"a": [1.5], "b": 1}
-    assert (tmp_path / "d" / "j.json").read_text().startswith('{\n  "a"')
     with np.load(tmp_path / "n.npz", allow_pickle=False) as data:
         assert sorted(data.files) == ["file", "x"]
         assert np.array_equal(data["x"], np.arange(3.0))
         assert np.array_equal(data["file"], [1, 2])
-    for name in ("t.txt", "d/j.json", "n.npz"):
-        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644, name
+    with pytest.raises(ValueError):
+        save_json(tmp_path / "nan.json", {"x": float("nan")}, provenance=record())
 
 
 def test_npz_is_byte_identical_for_equal_arrays_and_refuses_objects(tmp_path):
     arrays = {"loss": np.linspace(0, 1, 7), "mu": np.eye(2)}
-    write_npz_atomic(tmp_path / "a.npz", arrays)
-    write_npz_atomic(tmp_path / "b.npz", {k: v.copy() for k, v in arrays.items()})
+    save_results(tmp_path / "a.npz", arrays, provenance=record())
+    save_results(tmp_path / "b.npz", {k: v.copy() for k, v in arrays.items()}, provenance=record())
     assert (tmp_path / "a.npz").read_bytes() == (tmp_path / "b.npz").read_bytes()
     with zipfile.ZipFile(tmp_path / "a.npz") as archive:  # a fixed timestamp, not "now"
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     with pytest.raises(TypeError, match="object"):
-        write_npz_atomic(tmp_path / "c.npz", {"o": np.array([None, 1], dtype=object)})
-    assert not (tmp_path / "c.npz").exists()
+        write_npz(tmp_path / "c.npz", {"o": np.array([None, 1], dtype=object)})
 
 
 # --------------------------------------------------------------------------- CLI
@@ -542,7 +403,7 @@ def test_cli_missing_file_exits_2(tmp_path, capsys):
 
 def test_cli_file_without_provenance_exits_2(tmp_path, capsys):
     bare = tmp_path / "bare.npz"
-    write_npz_atomic(bare, {"x": np.zeros(2)})
+    write_npz(bare, {"x": np.zeros(2)})
     assert main([str(bare)]) == 2
     err = capsys.readouterr().err
     assert str(bare) in err and "no provenance" in err
@@ -551,7 +412,7 @@ def test_cli_file_without_provenance_exits_2(tmp_path, capsys):
 def test_cli_prints_origin_and_regenerate_command(tmp_path, capsys):
     path = tmp_path / "figures" / "fig1.pdf"
     prov = record()
-    save_figure_atomic(figure(), [path], metadata=prov)
+    save_figure(figure(), [path], provenance=prov)
     assert main([str(path)]) == 0
     out = capsys.readouterr().out
     assert COMMAND in out
@@ -564,8 +425,7 @@ def test_cli_prints_origin_and_regenerate_command(tmp_path, capsys):
 
 def test_cli_several_files_reports_each_and_fails_if_any_lacks_provenance(tmp_path, capsys):
     good = tmp_path / "good.npz"
-    write_npz_atomic(good, {"x": np.zeros(1)})
-    write_sidecar(good, record(rule="simulate"))
+    save_results(good, {"x": np.zeros(1)}, provenance=record(rule="simulate"))
     assert main([str(good), str(tmp_path / "gone.npz")]) == 2
     captured = capsys.readouterr()
     assert "simulate" in captured.out and "gone.npz" in captured.err
@@ -573,8 +433,7 @@ def test_cli_several_files_reports_each_and_fails_if_any_lacks_provenance(tmp_pa
 
 def test_cli_runs_as_a_module(tmp_path):
     path = tmp_path / "r.json"
-    write_json_atomic(path, {})
-    write_sidecar(path, record())
+    save_json(path, {}, provenance=record())
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC_DIR), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-m", "scorematch.provenance", str(path)], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr

@@ -13,13 +13,14 @@ Run alone with `pytest -m slurm`; ~4 minutes plus the local run and, on a fresh 
 the install.
 """
 
+import os
 import re
 import shutil
 import subprocess
 import time
 
 import pytest
-from workflow_copy import REPO, copy_workflow, scheduled_jobs, snakemake
+from workflow_copy import REPO, SMALL, SNAKEMAKE, copy_workflow, scheduled_jobs, snakemake
 
 pytestmark = pytest.mark.slurm
 
@@ -74,8 +75,24 @@ def jobs_by_kind(snakemake_log):
     return {kind: sorted(rule for k, rule, _ in jobs if k == kind) for kind in ("rule", "localrule")}
 
 
+def run_with_progress(request, command, *, cwd, env):
+    """Run `command`, echoing Snakemake's "N of M steps" lines to the terminal as they
+    come (the Slurm run takes minutes); returns (exit code, stdout + stderr)."""
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    process = subprocess.Popen(
+        command, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if re.search(r"steps \(\d+%\) done|submitted with SLURM jobid", line):
+            with capture.global_and_fixture_disabled():
+                print(f"  [slurm] {line.strip()}", flush=True)
+    return process.wait(timeout=1800), "".join(lines)
+
+
 @pytest.fixture(scope="module")
-def slurm_run(slurm_cluster, tmp_path_factory):
+def slurm_run(request, slurm_cluster, tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("slurm"))
     profile = ("--workflow-profile", "workflow/profiles/slurm")
     # the simulations declare 4 GB; keep them schedulable on a small CI runner
@@ -83,9 +100,13 @@ def slurm_run(slurm_cluster, tmp_path_factory):
     dry_run = snakemake(workdir, *profile, *small_memory, "-n")
     planned = len(scheduled_jobs(dry_run.stdout + dry_run.stderr))
     started = time.monotonic()
-    result = snakemake(workdir, *profile, *small_memory, env={"SCOREMATCH_SLURM_ACCOUNT": ACCOUNT})
+    code, output = run_with_progress(
+        request, [SNAKEMAKE, *profile, *small_memory, "--configfile", SMALL],
+        cwd=workdir, env={"SCOREMATCH_SLURM_ACCOUNT": ACCOUNT},
+    )
+    assert code == 0, output[-6000:]
     print(f"slurm run: {time.monotonic() - started:.1f}s")
-    return workdir, planned, result
+    return workdir, planned, output
 
 
 def test_every_cluster_job_ran_as_a_completed_slurm_job(slurm_run):
@@ -109,7 +130,7 @@ def test_every_cluster_job_ran_as_a_completed_slurm_job(slurm_run):
             break
         time.sleep(2)
     assert done, f"sacct does not list every job COMPLETED: {states}"
-    assert f"{planned} of {planned} steps (100%) done" in result.stderr, result.stderr[-3000:]
+    assert f"{planned} of {planned} steps (100%) done" in result, result[-3000:]
 
 
 def test_results_are_byte_identical_to_a_local_run(slurm_run, small_run):
@@ -120,5 +141,5 @@ def test_results_are_byte_identical_to_a_local_run(slurm_run, small_run):
     assert len(slurm_npz) >= 20, slurm_npz
     differing = [str(p) for p in slurm_npz if (slurm_dir / p).read_bytes() != (small_run / p).read_bytes()]
     assert not differing, differing
-    for name in ("claims.csv", "rates.csv", "provenance.csv"):
+    for name in ("claims.csv", "rates.csv", "provenance.csv", "report/landing.rst"):
         assert (slurm_dir / "results" / name).stat().st_size > 0, name

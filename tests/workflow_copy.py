@@ -10,7 +10,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 SMALL = "workflow/configs/small.yaml"
-WORKFLOW_FILES = ["Snakefile", "config.yaml", "environment.yml", "workflow", "scripts"]
+WORKFLOW_FILES = [
+    "Snakefile", "config.yaml", "environment.yml", "workflow", "scripts", "Makefile", "requirements.txt", "pyproject.toml",
+]
+VENV = Path(sys.executable).parents[1]
 
 
 def copy_workflow(destination):
@@ -45,3 +48,15 @@ def scheduled_jobs(dry_run_output):
             wildcards = re.search(r"^\s+wildcards: (.*)$", block, re.M)
             jobs.append((match.group(1), match.group(2), wildcards.group(1) if wildcards else ""))
     return jobs
+
+
+def make(workdir, *args, check=True, timeout=1200):
+    """Run a Makefile target in `workdir` with this interpreter's venv (already set up)."""
+    installed = VENV / ".installed"
+    result = subprocess.run(
+        ["make", *args, f"VENV={VENV}", "-o", str(installed)],
+        cwd=workdir, capture_output=True, text=True, timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"make {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+    return result

@@ -16,6 +16,12 @@ def _edges(values, *, log):
     return np.concatenate([[first], mid, [last]])
 
 
+def fit_label(intercept, slope):
+    """Legend text of the fitted line ln sigma* = intercept + slope M, signs written once."""
+    sign = "-" if slope < 0 else "+"
+    return rf"fit: $\ln\sigma^* = {intercept:.2f} {sign} {abs(slope):.2f}\,M$"
+
+
 def phase_diagram_figure(columns, summary):
     """One row per n: heatmaps of the all-converge, exactly-one and remaining fractions
     over (M, log10 sigma), with the critical spread sigma* and its fitted line."""
@@ -42,13 +48,13 @@ def phase_diagram_figure(columns, summary):
             if fit:
                 m = np.linspace(distances.min(), distances.max(), 50)
                 ax.plot(m, (fit["intercept"] + fit["slope"] * m) / np.log(10), "--", color="tab:red",
-                        label=f"ln $\\sigma^*$ = {fit['intercept']:.2f} {fit['slope']:+.2f} M")
+                        label=fit_label(fit["intercept"], fit["slope"]))
             ax.set_ylim(np.log10(sigmas[0]) - 0.5, np.log10(sigmas[-1]) + 0.5)
-            ax.set_xlabel("distance M = |mu* - mean init|")
+            ax.set_xlabel(r"distance $M = \|\mu^* - \mathbb{E}\,\mu_i(0)\|$")
             ax.set_ylabel(r"$\log_{10}$ initial spread $\sigma$")
             ax.set_title(f"n = {n}: {title}")
             fig.colorbar(mesh, ax=ax, label="fraction of seeds")
-        row[0].legend(loc="lower left", fontsize=7)
+        row[0].legend(loc="lower left", fontsize=8)
     fig.suptitle(
         f"Phase diagram, d = {summary['dim']}, eta = {summary['eta']}, {summary['n_steps']} steps, "
         f"{summary['runs_per_cell']} seeds per cell (converged: distance < {summary['converge_tol']})"
@@ -78,11 +84,11 @@ def method_comparison_figure(tau, curves, slopes, summary, *, title):
     for power, style in [(-0.5, ":"), (-1.0, "--")]:
         ax_slope.axhline(power, color="grey", ls=style, lw=1, label=f"slope {power}")
     ax_loss.axvspan(lo, hi, color="grey", alpha=0.1, label="tail fit window")
-    ax_loss.set_xlabel("iteration tau")
+    ax_loss.set_xlabel(r"iteration $\tau$")
     ax_loss.set_ylabel("population score-matching loss (median, quartiles)")
     ax_loss.legend(fontsize=8)
-    ax_slope.set_xlabel("iteration tau")
-    ax_slope.set_ylabel("local slope d log L / d log tau (median over runs)")
+    ax_slope.set_xlabel(r"iteration $\tau$")
+    ax_slope.set_ylabel(r"local slope $d\log L / d\log\tau$ (median over runs)")
     ax_slope.set_ylim(-3, 0.5)
     ax_slope.legend(fontsize=8)
     fig.suptitle(title)
@@ -102,7 +108,7 @@ def noise_scale_figure(ts, all_converged, threshold, section):
                 label=f"all converge ({runs} seeds per t, 95% Wilson)")
     ax.axvline(threshold, color="tab:red", ls="--",
                label=f"sufficient: log n + log M + 2 = {threshold:.2f}")
-    ax.set_xlabel("noise scale t")
+    ax.set_xlabel(r"noise scale $t$")
     ax.set_ylabel("fraction of runs where all parameters converge")
     ax.set_ylim(-0.05, 1.05)
     ax.set_title(

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 
-from scorematch.atomic import write_npz_atomic
+from scorematch.pipeline import write_npz
 from scorematch.config import ConfigError, load_config, resolve_case, validate_config
 from scorematch.experiment import run_specification
 from scorematch.engine import evaluate as engine_evaluate
@@ -83,7 +83,7 @@ def run_main(argv=None):
         return 2
     name = f"{args.experiment}/{args.case}"
     arrays = run_specification(spec, root_seed=config["root_seed"], name=name)
-    write_npz_atomic(args.output, arrays)
+    write_npz(args.output, arrays)
     labels, counts = np.unique(arrays["outcome"], return_counts=True)
     print(json.dumps({"case": name, "output": args.output, "final_loss_median": float(np.median(arrays["loss"][:, -1])),
                       "outcomes": dict(zip(labels.tolist(), counts.tolist()))}))

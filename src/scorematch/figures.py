@@ -7,11 +7,33 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 
+LINESTYLES = ("-", "--", "-.", ":")
+MARKERS = ("o", "s", "^", "v", "D", "P", "X")
+MARKERS_PER_LINE = 8
+MAX_COLUMNS = 3  # panels per row: wider strips are unreadable at report size
+
+
+def parameter_style(i, n_points):
+    """Line style of parameter i: colour, dash and marker all differ, and the markers of
+    different parameters sit at staggered points, so parameters on identical trajectories
+    stay distinguishable (markers side by side on one line)."""
+    every = max(n_points // MARKERS_PER_LINE, 1)
+    return {
+        "color": f"C{i % 10}",
+        "ls": LINESTYLES[i % len(LINESTYLES)],
+        "marker": MARKERS[i % len(MARKERS)],
+        "markevery": ((i * every) // len(MARKERS) % every, every),
+        "markersize": 5,
+        "markerfacecolor": "none",
+        "label": f"$\\mu_{{{i + 1}}}$",
+    }
+
+
 def distance_panel(ax, tau, distance, *, title):
     """Distances ||mu_i - mu*|| of one run against iterations; tau (T,), distance (T, n)."""
     shown = tau > 0
     for i in range(distance.shape[-1]):
-        ax.plot(tau[shown], distance[shown, i], label=f"$\\mu_{{{i + 1}}}$")
+        ax.plot(tau[shown], distance[shown, i], **parameter_style(i, int(shown.sum())))
     ax.set_xscale("log")
     ax.set_xlabel(r"iteration $\tau$")
     ax.set_ylabel(r"$\|\mu_i - \mu^*\|$")
@@ -73,7 +95,7 @@ def thm2_1_figure(results, *, labels, thresholds):
     for ax in axes:
         ax.set_xlabel(r"iteration $\tau$")
     axes[0].legend(fontsize="small", title="solid: covered by Thm 2.1")
-    fig.suptitle("Theorem 2.1 (large noise): one far start, swept over the noise scale t")
+    fig.suptitle(r"Theorem 2.1 (large noise): one far start, swept over the noise scale $t$")
     fig.tight_layout()
     return fig
 
@@ -92,9 +114,11 @@ def thm3_1_figure(a_grid, loss_grid, point, escape):
     tau = escape["tau"]
     runs, _, n = escape["distance"].shape
     for r in range(runs):
+        run_style = LINESTYLES[r % len(LINESTYLES)]
         for i in range(n):
-            axes[1].semilogx(tau[tau > 0], escape["distance"][r, tau > 0, i], color=f"C{i}",
-                             alpha=0.7, label=f"$\\mu_{{{i + 1}}}$" if r == 0 else None)
+            axes[1].semilogx(tau[tau > 0], escape["distance"][r, tau > 0, i], color=f"C{i}", ls=run_style,
+                             alpha=0.8, label=f"$\\mu_{{{i + 1}}}$" if r == 0 else None)
+        axes[1].plot([], [], "k", ls=run_style, label=f"run {r}")
         axes[2].loglog(*_positive(tau, escape["loss"][r]), color=f"C{r}",
                        label=f"run {r}: {escape['n_converged'][r]} converged")
     axes[1].set_ylabel(r"$\|\mu_i - \mu^*\|$")
@@ -102,7 +126,7 @@ def thm3_1_figure(a_grid, loss_grid, point, escape):
     for ax in axes[1:]:
         ax.set_xlabel(r"iteration $\tau$")
         ax.legend(fontsize="small")
-    axes[1].set_title("GD from a* + small random perturbation")
+    axes[1].set_title(r"GD from $a^*$ plus a small random perturbation")
     fig.suptitle("Theorem 3.1: a stationary point with nonzero loss")
     fig.tight_layout()
     return fig
@@ -137,11 +161,15 @@ def thm3_2_figure(results, *, labels, spreads):
 
 def thm3_4_figure(results, *, labels):
     """Theorem 3.4: distances ||mu_i - mu*|| of every parameter (run 0), per case."""
-    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4.5), squeeze=False)
-    for ax, arrays, label in zip(axes[0], results, labels):
+    columns = min(len(results), MAX_COLUMNS)
+    rows = -(-len(results) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(5 * columns, 4.2 * rows), squeeze=False)
+    for ax in axes.ravel()[len(results):]:
+        ax.set_visible(False)
+    for ax, arrays, label in zip(axes.ravel(), results, labels):
         tau = arrays["tau"]
         for i in range(arrays["distance"].shape[-1]):
-            ax.loglog(*_positive(tau, arrays["distance"][0, :, i]), label=f"$\\mu_{{{i + 1}}}$")
+            ax.loglog(*_positive(tau, arrays["distance"][0, :, i]), **parameter_style(i, len(tau)))
         ax.set_title(label)
         ax.set_xlabel(r"iteration $\tau$")
         ax.set_ylabel(r"$\|\mu_i - \mu^*\|$")
@@ -155,7 +183,7 @@ def thm3_5_figure(results, *, labels, summary):
     """Theorem 3.5 / Corollary 3.6: distribution of n_converged per case with the
     fraction of 'one' outcomes and its interval (left); loss curves (right: median,
     10-90% band, reference 1/tau).  summary: rows of thm3_5_verdicts."""
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4.8))
+    fig, axes = plt.subplots(1, 2, figsize=(14, 4.8))
     ax = axes[0]
     width = 0.8 / max(len(results), 1)
     for c, (row, label) in enumerate(zip(summary, labels)):
@@ -176,10 +204,11 @@ def thm3_5_figure(results, *, labels, summary):
         ax.loglog(tau[shown], 10**mid, color=f"C{c}", label=f"{label} (median)")
         ax.fill_between(tau[shown], 10**lo, 10**hi, color=f"C{c}", alpha=0.2)
         ref = 10 ** mid[-1] * tau[shown][-1] / tau[shown]
-        ax.loglog(tau[shown], ref, "k--", lw=0.7)
+        ax.loglog(tau[shown], ref, "--", color=f"C{c}", lw=0.9)
+    ax.plot([], [], "k--", lw=0.9, label=r"$\propto 1/\tau$ through each" "\n" "case's last median")
     ax.set_xlabel(r"iteration $\tau$")
-    ax.set_ylabel(r"$L(\tau)$ (dashed: $\propto 1/\tau$)")
-    ax.legend(fontsize="small")
+    ax.set_ylabel(r"$L(\tau)$")
+    ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle("Theorem 3.5 / Corollary 3.6: random initialisation far away")
     fig.tight_layout()
     return fig

@@ -1,16 +1,25 @@
 """I/O for the rule scripts: logging, progress, result files with provenance.
 
-Nothing here computes; the scripts under scripts/ call these and the numerics.
+Nothing here computes; the scripts under scripts/ call these and the numerics. Files are
+written in place: Snakemake removes or marks incomplete the outputs of a job that fails
+or is killed, and reruns it (the profiles set rerun-incomplete).
 """
 
+import json
 import logging
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from scorematch.atomic import save_figure_atomic, write_npz_atomic, write_text_atomic
-from scorematch.provenance import build_provenance, write_sidecar
+from scorematch.provenance import (
+    NPZ_PROVENANCE_KEY,
+    build_provenance,
+    figure_metadata,
+    record_text,
+    write_sidecar,
+)
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 
@@ -50,10 +59,31 @@ def progress_reporter(logger, *, n_steps, min_interval=10.0):
     return report
 
 
+# A fixed member timestamp makes equal arrays give byte-identical .npz files.
+_NPZ_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+
+
+def write_npz(path, arrays):
+    """Write arrays (dict name -> array) as an uncompressed .npz that np.load reads.
+
+    Members have a fixed timestamp, so equal arrays give identical bytes; object arrays
+    are refused (np.load(allow_pickle=False) could not read them).
+    """
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for name, value in arrays.items():
+            array = np.asanyarray(value)
+            if array.dtype.hasobject:
+                raise TypeError(f"array {name!r} has dtype object, which would need pickling")
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_NPZ_DATE_TIME)
+            with archive.open(info, mode="w", force_zip64=True) as member:
+                np.lib.format.write_array(member, array, allow_pickle=False)
+
+
 def load_results(path):
-    """The arrays of one result file as a dict."""
+    """The arrays of one result file as a dict (without its provenance record)."""
     with np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+        return {key: data[key] for key in data.files if key != NPZ_PROVENANCE_KEY}
 
 
 def snakemake_provenance(snakemake, *, experiment, section, run_seeds):
@@ -73,34 +103,30 @@ def snakemake_provenance(snakemake, *, experiment, section, run_seeds):
 
 
 def save_results(path, arrays, *, provenance):
-    """Write a result file and its provenance sidecar, each atomically."""
-    write_npz_atomic(path, arrays)
-    write_sidecar(path, provenance)
+    """Write a result file with its provenance record inside (member `provenance`)."""
+    write_npz(path, {**arrays, NPZ_PROVENANCE_KEY: np.array(record_text(provenance))})
 
 
 def save_figure(fig, paths, *, provenance):
-    """Write a figure to each path (PDF/PNG) with provenance embedded and as sidecar."""
-    save_figure_atomic(fig, paths, metadata=provenance)
+    """Write a figure to each path (PDF/PNG) with its provenance record embedded."""
     for path in paths:
-        write_sidecar(path, provenance)
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, metadata=figure_metadata(provenance, fmt=Path(path).suffix.lstrip(".").lower()))
 
 
 def save_text(path, text, *, provenance):
-    """Write a text result (JSON, CSV, Markdown) atomically and its provenance sidecar."""
-    write_text_atomic(path, text)
+    """Write a text result (JSON, CSV, Markdown, report page) and its provenance sidecar."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(text, encoding="utf-8")
     write_sidecar(path, provenance)
 
 
 def save_json(path, obj, *, provenance):
     """Write a JSON-ready object (indented, NaN not allowed) with provenance."""
-    import json
-
     save_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n", provenance=provenance)
 
 
 def load_json(path):
     """A JSON result file as Python objects."""
-    import json
-
     with open(path) as handle:
         return json.load(handle)

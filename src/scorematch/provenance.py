@@ -1,18 +1,26 @@
 """Provenance of every output: config section and hash, seeds, code and package versions.
 
-Convention: for an output X the record is X.prov.json (written atomically). Figures also
-embed it (PNG tEXt / PDF info dictionary, see scorematch.atomic), so a figure copied
-without its sidecar still says where it came from. ``scorematch-provenance FILE`` (main)
-prints the record and the command that regenerates the file.
+The record travels inside the file it describes, so it is deleted with it (Snakemake
+removes the outputs of a failed or rerun job): result arrays (.npz) hold it as the member
+``provenance`` (JSON text), PNG figures as the text chunk ``scorematch-provenance``
+(written by matplotlib, read with Pillow), PDF figures in the info dictionary's
+``Keywords`` (matplotlib accepts only the standard keys there). Text results (JSON, CSV,
+Markdown, report pages) cannot hold it: their record is the sidecar X.prov.json, which
+also stores the sha256 of X, so a sidecar left next to a different (or no) X is refused.
+``scorematch-provenance FILE`` (main) prints the record and the command that regenerates
+the file.
 
 Seeds: root_seed is the config's root seed; run_seeds holds one entry per run exactly as
 the run's generator was seeded. The workflow stores SeedSequence spawn keys
 [experiment key, run index, stream] (scorematch.seeding.run_spawn_key), i.e. run i drew
 from PCG64(SeedSequence(root_seed, spawn_key=run_seeds[i])).
 
-Pure functions (config_hash, canonical_section, make_provenance, describe, the metadata
-decoders) take plain data; code_version, package_versions, build_provenance and the
-readers/writers do the I/O.
+A record has no time stamp: equal inputs and code give byte-identical result files (the
+time a file was made is its modification time and Snakemake's own metadata).
+
+Pure functions (config_hash, canonical_section, make_provenance, describe, figure_metadata)
+take plain data; code_version, package_versions, build_provenance and the readers/writers
+do the I/O.
 """
 
 import argparse
@@ -24,21 +32,15 @@ import json
 import math
 import platform
 import re
-import struct
 import subprocess
 import sys
+import zipfile
 import zlib
 from collections.abc import Mapping
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
-
-from scorematch.atomic import (
-    PDF_PROVENANCE_MARKER,
-    PNG_PROVENANCE_KEY,
-    write_json_atomic,
-)
+from PIL import Image, UnidentifiedImageError
 
 SIDECAR_SUFFIX = ".prov.json"
 PACKAGES = ("numpy", "scipy", "matplotlib", "snakemake", "pyyaml", "scorematch")
@@ -54,12 +56,19 @@ PROVENANCE_KEYS = (
     "wildcards",
     "inputs",
     "outputs",
-    "created",
     "regenerate_command",
 )
 UNKNOWN_COMMIT = "unknown"
+SIDECAR_HASH_KEY = "file_sha256"
 
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+NPZ_PROVENANCE_KEY = "provenance"
+PNG_PROVENANCE_KEY = "scorematch-provenance"
+PNG_SUMMARY_KEY = "Description"
+PDF_PROVENANCE_KEY = "Keywords"
+PDF_SUMMARY_KEY = "Subject"
+PDF_PROVENANCE_MARKER = "scorematch-provenance:zlib+base64:"
+FIGURE_FORMATS = ("pdf", "png")
+
 _PDF_PROVENANCE = re.compile(re.escape(PDF_PROVENANCE_MARKER.encode("ascii")) + rb"([A-Za-z0-9+/=\s]+)")
 
 
@@ -159,10 +168,9 @@ def make_provenance(
     command,
     code,
     versions,
-    created,
 ):
     """The provenance record (a JSON-ready dict) from plain data; build_provenance gathers
-    code, versions and created."""
+    code and versions."""
     if isinstance(root_seed, (bool, np.bool_)) or not isinstance(root_seed, (int, np.integer)):
         raise TypeError(f"root_seed must be an int, got {root_seed!r}")
     canonical = canonical_section(section)
@@ -178,7 +186,6 @@ def make_provenance(
         "wildcards": {str(k): str(v) for k, v in dict(wildcards).items()},
         "inputs": [str(p) for p in inputs],
         "outputs": [str(p) for p in outputs],
-        "created": created,
         "regenerate_command": str(command),
     }
 
@@ -188,59 +195,39 @@ def sidecar_path(path):
     return Path(f"{path}{SIDECAR_SUFFIX}")
 
 
-def png_text_chunks(data):
-    """The text chunks (tEXt, zTXt, iTXt) of PNG bytes as {keyword: text}."""
-    if not data.startswith(_PNG_SIGNATURE):
-        raise ValueError("not a PNG file (bad signature)")
-    texts = {}
-    position = len(_PNG_SIGNATURE)
-    while position + 8 <= len(data):
-        (length,) = struct.unpack(">I", data[position : position + 4])
-        kind = data[position + 4 : position + 8]
-        body = data[position + 8 : position + 8 + length]
-        if len(body) != length:
-            raise ValueError("truncated PNG chunk")
-        position += 12 + length  # length, type, data, CRC
-        if kind == b"tEXt":
-            keyword, _, text = body.partition(b"\x00")
-            texts[keyword.decode("latin-1")] = text.decode("latin-1")
-        elif kind == b"zTXt":
-            keyword, _, rest = body.partition(b"\x00")
-            texts[keyword.decode("latin-1")] = zlib.decompress(rest[1:]).decode("latin-1")
-        elif kind == b"iTXt":
-            keyword, _, rest = body.partition(b"\x00")
-            compressed, rest = rest[0], rest[2:]
-            _language, _, rest = rest.partition(b"\x00")
-            _translated, _, text = rest.partition(b"\x00")
-            texts[keyword.decode("latin-1")] = (zlib.decompress(text) if compressed else text).decode("utf-8")
-        elif kind == b"IEND":
-            break
-    return texts
+def record_text(record):
+    """The record as one line of ASCII JSON (sorted keys, NaN refused: not JSON)."""
+    return json.dumps(record, sort_keys=True, ensure_ascii=True, allow_nan=False)
 
 
-def png_provenance(data):
-    """The provenance record embedded in PNG bytes, or None."""
-    text = png_text_chunks(data).get(PNG_PROVENANCE_KEY)
-    return None if text is None else json.loads(text)
+def provenance_summary(record):
+    """One line naming the experiment, rule, config hash, seed and commit."""
+    parts = [f"{key}={record[key]}" for key in ("experiment", "rule", "config_hash", "root_seed") if key in record]
+    code = record.get("code")
+    if isinstance(code, Mapping) and "commit" in code:
+        parts.append(f"commit={code['commit']}{'+dirty' if code.get('dirty') else ''}")
+    return "scorematch provenance: " + " ".join(parts)
+
+
+def figure_metadata(record, *, fmt):
+    """The metadata dict for matplotlib's savefig in one format ("pdf" or "png")."""
+    text = record_text(record)
+    if fmt == "png":
+        return {PNG_PROVENANCE_KEY: text, PNG_SUMMARY_KEY: provenance_summary(record)}
+    if fmt == "pdf":
+        packed = base64.b64encode(zlib.compress(text.encode("ascii"), 9)).decode("ascii")
+        return {PDF_PROVENANCE_KEY: PDF_PROVENANCE_MARKER + packed, PDF_SUMMARY_KEY: provenance_summary(record)}
+    raise ValueError(f"no provenance embedding for figure format {fmt!r}; use one of {FIGURE_FORMATS}")
 
 
 def pdf_provenance(data):
-    """The provenance record embedded in PDF bytes (last one, as for an updated PDF), or None."""
+    """The record in PDF bytes (base64 needs no PDF string escaping; the last one, as for
+    an updated PDF), or None."""
     matches = _PDF_PROVENANCE.findall(data)
     if not matches:
         return None
     packed = re.sub(rb"\s+", b"", matches[-1])
     return json.loads(zlib.decompress(base64.b64decode(packed, validate=True)).decode("utf-8"))
-
-
-def embedded_provenance(data, *, suffix):
-    """The record embedded in a figure's bytes (by file suffix), or None."""
-    suffix = suffix.lower()
-    if suffix == ".png":
-        return png_provenance(data)
-    if suffix == ".pdf":
-        return pdf_provenance(data)
-    return None
 
 
 def check_provenance(record, *, source):
@@ -274,7 +261,6 @@ def describe(record, *, path):
         f"  run seeds:     {len(seeds)}" + (f" (first {json.dumps(seeds[0])})" if seeds else ""),
         f"  code:          {code['commit']}{state}",
         f"  versions:      {versions}",
-        f"  created:       {record['created']}",
         f"  inputs:        {', '.join(record['inputs']) or '-'}",
         "  regenerate with:",
         f"    {record['regenerate_command']}",
@@ -343,8 +329,8 @@ def package_versions():
 
 
 def build_provenance(*, experiment, section, root_seed, run_seeds, rule, wildcards, inputs, outputs, repo_dir, command):
-    """The provenance record of one job's outputs: make_provenance plus the code state,
-    package versions and the current UTC time."""
+    """The provenance record of one job's outputs: make_provenance plus the code state and
+    package versions."""
     return make_provenance(
         experiment=experiment,
         section=section,
@@ -357,44 +343,68 @@ def build_provenance(*, experiment, section, root_seed, run_seeds, rule, wildcar
         command=command,
         code=code_version(repo_dir),
         versions=package_versions(),
-        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
 
 
-def write_sidecar(path, prov):
-    """Write prov to path's sidecar (X.prov.json) atomically; returns the sidecar path."""
+def file_sha256(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_sidecar(path, record):
+    """Write the record of the text file at path, with its sha256, to X.prov.json."""
     sidecar = sidecar_path(path)
-    write_json_atomic(sidecar, prov)
+    content = {**record, SIDECAR_HASH_KEY: file_sha256(path)}
+    sidecar.write_text(json.dumps(content, indent=2, sort_keys=True, allow_nan=False) + "\n")
     return sidecar
 
 
-def read_provenance(path):
-    """The provenance record of an output: its sidecar if present, else the record embedded
-    in a PDF/PNG. A sidecar itself may be given.
+def _sidecar_provenance(path):
+    sidecar = sidecar_path(path)
+    if not sidecar.is_file():
+        return None
+    try:
+        record = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ProvenanceError(f"{sidecar}: unreadable provenance sidecar ({error})") from error
+    if not isinstance(record, dict) or record.pop(SIDECAR_HASH_KEY, None) != file_sha256(path):
+        raise ProvenanceError(f"{sidecar}: stale sidecar, it describes another version of {path.name}")
+    return record
 
-    Raises FileNotFoundError if path does not exist and ProvenanceError (naming the file)
-    if it has no readable provenance.
+
+def _embedded_provenance(path):
+    """The record inside a .npz, .png or .pdf file, or None."""
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        with np.load(path, allow_pickle=False) as data:
+            return json.loads(str(data[NPZ_PROVENANCE_KEY])) if NPZ_PROVENANCE_KEY in data.files else None
+    if suffix == ".png":
+        with Image.open(path) as image:
+            text = image.text.get(PNG_PROVENANCE_KEY)
+        return None if text is None else json.loads(text)
+    if suffix == ".pdf":
+        return pdf_provenance(path.read_bytes())
+    return None
+
+
+def read_provenance(path):
+    """The provenance record of an output: embedded in a .npz/.png/.pdf file, else its
+    checked sidecar. A sidecar itself may be given (it stands for the file it describes).
+
+    Raises FileNotFoundError if the file does not exist and ProvenanceError (naming the
+    file) if it has no readable, current provenance.
     """
     path = Path(path)
+    if path.name.endswith(SIDECAR_SUFFIX):
+        path = path.with_name(path.name[: -len(SIDECAR_SUFFIX)])
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
-    if path.name.endswith(SIDECAR_SUFFIX):
-        source = path
-    else:
-        sidecar = sidecar_path(path)
-        source = sidecar if sidecar.is_file() else None
-    if source is not None:
-        try:
-            record = json.loads(source.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ProvenanceError(f"{source}: unreadable provenance sidecar ({error})") from error
-        return check_provenance(record, source=source)
     try:
-        record = embedded_provenance(path.read_bytes(), suffix=path.suffix)
-    except (ValueError, zlib.error, binascii.Error, UnicodeDecodeError) as error:
-        raise ProvenanceError(f"{path}: unreadable embedded provenance ({error})") from error
+        record = _embedded_provenance(path) or _sidecar_provenance(path)
+    except (ValueError, KeyError, zlib.error, binascii.Error, UnicodeDecodeError, zipfile.BadZipFile,
+            UnidentifiedImageError) as error:
+        raise ProvenanceError(f"{path}: unreadable provenance ({error})") from error
     if record is None:
-        raise ProvenanceError(f"{path}: no provenance (no {sidecar_path(path).name} next to it, none embedded in the file)")
+        raise ProvenanceError(f"{path}: no provenance (none in the file, no {sidecar_path(path).name} next to it)")
     return check_provenance(record, source=path)
 
 

@@ -11,9 +11,7 @@ rule claims:
         fits=expand("results/rates/{experiment}.json", experiment=rate_experiments()),
         stationary="results/thm3_1/stationary_point.json",
     output:
-        csv=report(
-            "results/claims.csv", caption="../report/claims.rst", category="Claims"
-        ),
+        csv="results/claims.csv",
         md="results/claims.md",
         json="results/claims.json",
     log:

@@ -33,19 +33,16 @@ def case_results(experiment):
 
 
 def regenerate_command(target):
-    """The command that rebuilds one file with this run's command-line config files
-    (config.yaml itself is loaded by the Snakefile), paths relative to the workdir."""
+    """The command that rebuilds one file under this run's config files (those given on
+    the command line, merged over config.yaml), paths relative to the workdir."""
     here = Path.cwd()
-    overrides = [
-        (
-            Path(f).resolve().relative_to(here)
-            if Path(f).resolve().is_relative_to(here)
-            else f
-        )
-        for f in workflow.overwrite_configfiles
+    config_files = [Path(f).resolve() for f in workflow.overwrite_configfiles] or [
+        Path("config.yaml")
     ]
-    configfiles = "".join(f" --configfile {shlex.quote(str(f))}" for f in overrides)
-    return f"snakemake {target} --cores 2 --force{configfiles}"
+    config = " ".join(
+        str(f.relative_to(here) if f.is_relative_to(here) else f) for f in config_files
+    )
+    return f"make figure TARGET={shlex.quote(target)} CONFIG={shlex.quote(config)}"
 
 
 def all_figures():
@@ -63,5 +60,6 @@ def report_inputs():
         + beyond_targets()
         if f.endswith(".png")
     ]
-    tables = [f for f in step_size_targets() if f.endswith(".csv")]
-    return figures + tables + ["results/claims.csv", "results/rates.csv"]
+    return figures + [
+        f"results/{table}.csv" for table in REPORT_TABLES if table != "provenance"
+    ]

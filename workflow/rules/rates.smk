@@ -33,7 +33,7 @@ rule gather_rates:
     input:
         expand("results/rates/{experiment}.json", experiment=rate_experiments()),
     output:
-        report("results/rates.csv", caption="../report/rates.rst", category="Tables"),
+        "results/rates.csv",
     log:
         "logs/rates/gather.log",
     benchmark:

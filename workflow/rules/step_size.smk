@@ -34,11 +34,7 @@ rule step_size_summary:
     input:
         step_size_results(),
     output:
-        csv=report(
-            "results/step_size.csv",
-            caption="../report/step_size.rst",
-            category="Tables",
-        ),
+        csv="results/step_size.csv",
         json="results/step_size.json",
     log:
         "logs/step_size/summary.log",

@@ -21,6 +21,7 @@ include: "workflow/rules/rates.smk"
 include: "workflow/rules/theorems.smk"
 include: "workflow/rules/verdicts.smk"
 include: "workflow/rules/beyond.smk"
+include: "workflow/rules/mixture.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -51,6 +52,7 @@ rule all:
         rate_targets(),
         theorem_targets(),
         beyond_targets(),
+        mixture_targets(),
         "results/verdicts.csv",
         "results/verdicts.md",
         "results/provenance.csv",

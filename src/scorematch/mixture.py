@@ -21,11 +21,16 @@ h = 0 and everything reduces to :func:`scorematch.population.population_loss_and
 
 import numpy as np
 
-from scorematch.beyond import critical_spread, fit_line
-from scorematch.dynamics import gradient_descent
-from scorematch.population import integrate_in_span, loss_and_gradient_on_points, softmax_weights
+from scorematch.beyond import critical_spread, fit_line, phase_initial
+from scorematch.dynamics import gradient_descent, log_spaced_steps
+from scorematch.population import (
+    integrate_in_span,
+    loss_and_gradient_on_points,
+    scale_to_noise,
+    softmax_weights,
+)
 from scorematch.quadrature import LineRule
-from scorematch.rates import tail_fit
+from scorematch.rates import bootstrap_exponent, tail_fit, tail_window
 from scorematch.theorems import binomial_interval, finite_difference_hessian
 
 
@@ -167,9 +172,98 @@ def fraction_with_interval(flags, *, level):
     return {"count": count, "runs": runs, "fraction": count / runs, "ci_lo": lo, "ci_hi": hi}
 
 
-def tail_exponents(tau, loss, *, window):
-    """Per-run tail exponents of the loss over window (lo, hi): (R,), NaN when unusable."""
-    return tail_fit(tau, loss, lo=window[0], hi=window[1])[1]
+def simulate_case(settings, *, n, separation, sigmas, offsets, rule=LineRule()):
+    """One mixture case: n students from a cluster around the start point, GD, outcomes.
+
+    settings: the `mixture` config keys components, dim, noise_scale, start_distance, eta,
+    n_steps, n_records, converge_tol, diverge_radius, hessian_step.  Truth: the K means of
+    :func:`truth_means` at this separation; students (unscaled) mu_i(0) = start_distance e1
+    + sigma xi_i, xi = offsets (R, n, d) shared by every sigma (rows: sigma-major, see
+    :func:`scorematch.beyond.phase_initial`); everything then scaled by exp(-t).
+    Returns a dict of arrays: means (K, d), sigma (S R,), tau (T,), loss (S R, T),
+    distance (S R, T, n, K), initial and final (S R, n, d), per_component (S R, K),
+    diverging, at_mixture_mean (S R,) int64, recovered, split (S R,) bool and
+    hessian_max (S R,) (largest Hessian eigenvalue at the final state).
+    """
+    t = settings["noise_scale"]
+    dim = settings["dim"]
+    means = scale_to_noise(
+        truth_means(components=settings["components"], separation=separation, dim=dim), noise_scale=t
+    )
+    start = np.zeros(dim)
+    start[0] = settings["start_distance"]
+    initial = scale_to_noise(start + phase_initial(sigmas, offsets), noise_scale=t)
+    out = mixture_descent(
+        initial,
+        means,
+        eta=settings["eta"],
+        record_at=log_spaced_steps(settings["n_steps"], n_records=settings["n_records"]),
+        rule=rule,
+    )
+    tol = settings["converge_tol"]
+    outcomes = component_outcomes(out["distance"], converge_tol=tol, diverge_radius=settings["diverge_radius"])
+    converged = out["distance"][:, -1].min(axis=-1) < tol
+    # the single-centre optimum: one student alone fits the mixture best at its mean
+    at_mean = (np.linalg.norm(out["final"] - means.mean(axis=0), axis=-1) < tol) & ~converged
+    return {
+        "means": means,
+        "sigma": np.repeat(np.asarray(sigmas, dtype=np.float64), len(offsets)),
+        "tau": out["tau"],
+        "loss": out["loss"],
+        "distance": out["distance"],
+        "initial": initial,
+        "final": out["final"],
+        **outcomes,
+        "at_mixture_mean": at_mean.sum(axis=-1).astype(np.int64),
+        "hessian_max": largest_hessian_eigenvalues(out["final"], means, step=settings["hessian_step"], rule=rule),
+    }
+
+
+def _counts(values):
+    """{value: count} of an integer array (JSON-ready keys)."""
+    labels, counts = np.unique(np.asarray(values), return_counts=True)
+    return {str(int(label)): int(count) for label, count in zip(labels, counts)}
+
+
+def case_summary(case, *, level):
+    """Outcome summary of one simulated case (one sigma): fractions with Clopper-Pearson
+    intervals, students per component, diverging and stalled counts, Hessian check."""
+    per_component = case["per_component"]
+    return {
+        "runs": int(len(per_component)),
+        "recovered": fraction_with_interval(case["recovered"], level=level),
+        "split": fraction_with_interval(case["split"], level=level),
+        "component_reached": [
+            fraction_with_interval(per_component[:, j] > 0, level=level) for j in range(per_component.shape[1])
+        ],
+        "students_per_component_mean": per_component.mean(axis=0).tolist(),
+        "diverging_counts": _counts(case["diverging"]),
+        "at_mixture_mean_counts": _counts(case["at_mixture_mean"]),
+        "final_loss_median": float(np.median(case["loss"][:, -1])),
+        "hessian_max": {"median": float(np.median(case["hessian_max"])), "max": float(case["hessian_max"].max())},
+    }
+
+
+def rate_summary(case, *, window, n_boot, rng, level):
+    """Tail exponents of the loss over window (lo, hi): per-run median and quartiles for
+    all runs, for the recovered runs with at least one diverging student, and the seed-mean
+    exponent of that group with its bootstrap interval (rates.bootstrap_exponent)."""
+    _, exponents = tail_fit(case["tau"], case["loss"], lo=window[0], hi=window[1])
+    group = case["recovered"] & (case["diverging"] > 0)
+    summary = {
+        "window": [float(window[0]), float(window[1])],
+        "all_runs": exponent_summary(exponents),
+        "recovered_with_diverging": exponent_summary(exponents[group]),
+        "recovered_with_diverging_mean_curve": None,
+    }
+    if group.sum() >= 2 and np.all(case["loss"][group] > 0):
+        exponent, ci = bootstrap_exponent(
+            case["tau"], case["loss"][group], lo=window[0], hi=window[1], n_boot=n_boot, rng=rng, level=level
+        )
+        summary["recovered_with_diverging_mean_curve"] = {
+            "exponent": float(exponent), "ci": [float(ci[0]), float(ci[1])], "runs": int(group.sum())
+        }
+    return summary
 
 
 def exponent_summary(exponents):
@@ -182,10 +276,11 @@ def exponent_summary(exponents):
     return {"runs_fitted": int(finite.size), "median": float(median), "q25": float(q25), "q75": float(q75)}
 
 
-def split_critical_spread(sigmas, fraction_split, *, level):
-    """sigma* of the small-initialisation sweep: the phase diagram's definition applied to
-    the split fraction (largest sigma with fraction >= level, log-interpolated)."""
-    return critical_spread(sigmas, fraction_split, level=level)
+def split_by_spread(case):
+    """Split fraction per initial spread: sigmas (S,), fraction (S,), seeds per sigma."""
+    sigmas = np.unique(case["sigma"])
+    split = np.asarray(case["split"]).reshape(len(sigmas), -1)
+    return sigmas, split.mean(axis=1), split.shape[1]
 
 
 def critical_spread_law(separations, sigma_stars):
@@ -196,3 +291,41 @@ def critical_spread_law(separations, sigma_stars):
     if ok.sum() < 3:
         return None
     return fit_line(separations[ok], np.log(sigma_stars[ok]))
+
+
+def kind_summary(kind, cases, *, level, split_level, tail, rng):
+    """JSON-ready summary of one experiment kind ("exact", "over" or "small_init").
+
+    cases: list of (n, separation, arrays of :func:`simulate_case`).  level: confidence
+    level of every interval; split_level: the small-initialisation sigma* threshold
+    (largest sigma with split fraction >= split_level, the phase diagram's definition);
+    tail: {decades, min_points, n_boot} of the rates stage; rng: the bootstrap stream.
+    """
+    rows = []
+    for n, separation, case in sorted(cases, key=lambda c: (c[0], c[1])):
+        row = {"n": int(n), "separation": float(separation)}
+        if kind == "small_init":
+            sigmas, fraction, _ = split_by_spread(case)
+            flags = np.asarray(case["split"]).reshape(len(sigmas), -1)
+            row["by_sigma"] = [
+                {"sigma": float(s), **fraction_with_interval(f, level=level)} for s, f in zip(sigmas, flags)
+            ]
+            value, status = critical_spread(sigmas, fraction, level=split_level)
+            row["sigma_star"] = None if np.isnan(value) else value
+            row["sigma_star_status"] = status
+            row["hessian_max"] = float(case["hessian_max"].max())
+        else:
+            row.update(case_summary(case, level=level))
+            window = tail_window(case["tau"], decades=tail["decades"], min_points=tail["min_points"])
+            row["rate"] = rate_summary(case, window=window, n_boot=tail["n_boot"], rng=rng, level=level)
+        rows.append(row)
+    summary = {"kind": kind, "cases": rows}
+    if kind == "small_init":
+        summary["laws"] = {
+            str(n): critical_spread_law(
+                [r["separation"] for r in rows if r["n"] == n],
+                [np.nan if r["sigma_star"] is None else r["sigma_star"] for r in rows if r["n"] == n],
+            )
+            for n in sorted({r["n"] for r in rows})
+        }
+    return summary

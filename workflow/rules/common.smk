@@ -54,7 +54,11 @@ def report_inputs():
     """Every figure (PNG) and table that the report shows."""
     figures = [
         f
-        for f in all_figures() + rate_targets() + theorem_targets() + beyond_targets()
+        for f in all_figures()
+        + rate_targets()
+        + theorem_targets()
+        + beyond_targets()
+        + mixture_targets()
         if f.endswith(".png")
     ]
     return figures + ["results/verdicts.csv", "results/rates.csv"]

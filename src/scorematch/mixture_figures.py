@@ -16,13 +16,17 @@ def _errorbar(ax, x, entries, **style):
 
 
 def _loss_panel(ax, cases, label_of):
-    """Median loss over seeds against tau (log-log), one line per case, slope -1 guide."""
+    """Median loss over seeds against tau (log-log), one line per case, slope -1 guide;
+    the line style changes with n so that equal curves of different n stay visible."""
+    styles = ["-", "--", "-.", ":"]
+    ns = sorted({int(c["n_components"]) for c in cases})
     for case in cases:
         tau, loss = case["tau"][1:], np.median(case["loss"][:, 1:], axis=0)
         positive = loss > 0
-        ax.loglog(tau[positive], loss[positive], label=label_of(case))
+        style = styles[ns.index(int(case["n_components"])) % len(styles)]
+        ax.loglog(tau[positive], loss[positive], style, label=label_of(case))
     tau = cases[0]["tau"][1:]
-    ax.loglog(tau, 0.5 / tau, "k:", label=r"$\propto 1/\tau$")
+    ax.loglog(tau, 0.5 / tau, color="0.5", lw=0.8, label=r"$\propto 1/\tau$")
     ax.set_xlabel(r"iteration $\tau$")
     ax.set_ylabel("median mixture loss")
     ax.legend(fontsize=7)

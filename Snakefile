@@ -22,6 +22,7 @@ include: "workflow/rules/theorems.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/step_size.smk"
 include: "workflow/rules/beyond.smk"
+include: "workflow/rules/mixture.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -55,4 +56,5 @@ rule all:
         "results/claims.md",
         "results/claims.json",
         step_size_targets(),
+        mixture_targets(),
         "results/provenance.csv",

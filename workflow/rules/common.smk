@@ -61,6 +61,7 @@ def report_inputs():
         + theorem_targets()
         + step_size_targets()
         + beyond_targets()
+        + mixture_targets()
         if f.endswith(".png")
     ]
     tables = [f for f in step_size_targets() if f.endswith(".csv")]

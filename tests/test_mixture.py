@@ -5,6 +5,9 @@ student and truth scores softmax-weighted over -|x - c|^2 / 2) with scipy's adap
 quadrature, breakpoints at every pairwise midpoint of the students and of the truth
 means; never with the package's integration rule.
 
+The compiled engine's mixture truth is checked against the numpy reference of this
+package (the same rule, so to rounding: 1e-13), which the quadrature tests pin down.
+
 Tolerances: 1e-8 relative where the rule is population-exact today (k = 1: every
 collinear configuration; near-collinear k = 2); gradients against central differences
 at 1e-6 relative; invariances at 1e-9.  A spread k >= 2 configuration is not
@@ -17,8 +20,11 @@ import pytest
 from scipy import integrate
 from scipy.stats import special_ortho_group
 
+from scorematch import engine
+from scorematch.dynamics import Dynamics
 from scorematch.mixture import (
     component_outcomes,
+    mixture_descent,
     mixture_loss,
     mixture_loss_and_gradient,
     truth_means,
@@ -235,3 +241,56 @@ def test_component_outcomes_counts_students_per_component():
     np.testing.assert_array_equal(out["diverging"], [1, 0])
     np.testing.assert_array_equal(out["recovered"], [True, True])
     np.testing.assert_array_equal(out["split"], [False, True])
+
+
+def _random_cases():
+    rng = np.random.default_rng(30)
+    cases = []
+    for components, n, d, scale in [(2, 3, 2, 2.0), (2, 4, 3, 2.0), (3, 5, 3, 3.0), (2, 2, 3, 0.02), (3, 3, 2, 6.0)]:
+        cases.append((rng.normal(scale=scale, size=(3, n, d)), rng.normal(scale=2.0, size=(components, d))))
+    for students, means in COLLINEAR_CASES.values():
+        cases.append((embed(students, 2)[None], embed(means, 2)))
+    return cases
+
+
+@pytest.mark.parametrize("case", range(len(_random_cases())))
+def test_compiled_mixture_evaluates_the_same_rule_as_the_numpy_reference(case):
+    mu, means = _random_cases()[case]
+    loss, grad = engine.evaluate(mu, means, mixture=True)
+    ref_loss, ref_grad = mixture_loss_and_gradient(mu, means)
+    np.testing.assert_allclose(loss, ref_loss, rtol=1e-13)
+    scale = np.abs(ref_grad).reshape(len(mu), -1).max(-1)
+    assert np.all(np.abs(grad - ref_grad).reshape(len(mu), -1).max(-1) <= 1e-13 * scale)
+
+
+def test_compiled_one_component_mixture_is_the_single_gaussian_bitwise():
+    rng = np.random.default_rng(31)
+    mu = rng.normal(scale=2.0, size=(4, 3, 2))
+    mean = rng.normal(size=2)
+    mixed = engine.evaluate(mu, mean[None], mixture=True)
+    single = engine.evaluate(mu, mean)
+    np.testing.assert_array_equal(mixed[0], single[0])
+    np.testing.assert_array_equal(mixed[1], single[1])
+
+
+def test_mixture_descent_takes_the_reference_gradient_steps():
+    """Compiled GD on the mixture against plain numpy steps mu <- mu - eta grad."""
+    means = truth_means(components=2, separation=3.0, dim=2)
+    mu = np.random.default_rng(32).normal(scale=2.0, size=(3, 3, 2))
+    out = mixture_descent(mu, means, eta=0.4, record_at=[0, 1, 3, 6])
+    reference = mu.copy()
+    for step in range(1, 7):
+        reference = reference - 0.4 * mixture_loss_and_gradient(reference, means)[1]
+        if step in (1, 3, 6):
+            record = [1, 3, 6].index(step) + 1
+            np.testing.assert_allclose(out["distance"][:, record],
+                                       np.linalg.norm(reference[:, :, None] - means, axis=-1), rtol=1e-12)
+    np.testing.assert_allclose(out["final"], reference, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(out["loss"][:, -1], mixture_loss(reference, means), rtol=1e-12)
+    np.testing.assert_array_equal(out["diverged_at"], -1)
+
+
+@pytest.mark.parametrize("fields", [{"batch_size": 16}, {"direction": "em"}])
+def test_mixture_truth_takes_exact_gradient_steps_only(fields):
+    with pytest.raises(ValueError, match="mixture truth"):
+        Dynamics(truth="mixture", **fields)

@@ -23,7 +23,7 @@ import numpy as np
 
 from scorematch.beyond import critical_spread, fit_line, phase_initial
 from scorematch.claims import binomial_interval
-from scorematch.dynamics import log_spaced_steps
+from scorematch.dynamics import Dynamics, gradient_descent, log_spaced_steps
 from scorematch.population import (
     integrate_in_span,
     loss_and_gradient_on_points,
@@ -87,29 +87,41 @@ def component_distances(mu, means):
     return np.linalg.norm(np.asarray(mu)[:, :, None, :] - np.asarray(means)[None, None], axis=-1)
 
 
+MIXTURE_GD = Dynamics(truth="mixture")
+
+
 def mixture_descent(initial, means, *, eta, record_at, rule=LineRule()):
     """Population-exact GD on the mixture loss, states recorded at record_at.
 
-    The slow path: every step evaluates the numpy reference
-    :func:`mixture_loss_and_gradient`.
+    The one place the mixture experiments call the descent path
+    (:func:`scorematch.dynamics.gradient_descent` with a mixture truth, compiled): it
+    advances from one recorded iteration to the next, so that the distances to every
+    component are recorded here.  Plain GD keeps no state between steps beyond mu, so the
+    intervals chain exactly.
     initial: (R, n, d); means: (K, d); record_at: (T,) sorted, starting at 0.
-    Returns a dict: tau (T,), loss (R, T), distance (R, T, n, K), final (R, n, d).
+    Returns a dict: tau (T,), loss (R, T) (the mixture loss), distance (R, T, n, K),
+    final (R, n, d), diverged_at (R,) int64 (first non-finite iteration, -1: none).
     """
     record_at = np.asarray(record_at, dtype=np.int64)
     mu = np.array(initial, dtype=np.float64)
-    states = [mu]
-    for steps in np.diff(record_at):
-        for _ in range(steps):
-            mu = mu - eta * mixture_loss_and_gradient(mu, means, rule=rule)[1]
+    diverged_at = np.full(len(mu), -1, dtype=np.int64)
+    states, losses = [], []
+    for start, stop in zip(np.concatenate([[0], record_at[:-1]]), record_at):
+        trajectory = gradient_descent(mu, means, eta=eta, record_at=[stop - start], dynamics=MIXTURE_GD, rule=rule)
+        mu = trajectory.final
+        newly = (diverged_at < 0) & (trajectory.diverged_at >= 0)
+        diverged_at[newly] = start + trajectory.diverged_at[newly]
         states.append(mu)
+        losses.append(trajectory.loss[:, -1])
     states = np.stack(states, axis=1)  # (R, T, n, d)
-    runs, records = states.shape[:2]
-    flat = states.reshape(runs * records, *states.shape[2:])
     return {
         "tau": record_at,
-        "loss": mixture_loss(flat, means, rule=rule).reshape(runs, records),
-        "distance": component_distances(flat, means).reshape(runs, records, -1, len(means)),
+        "loss": np.stack(losses, axis=1),
+        "distance": component_distances(states.reshape(-1, *states.shape[2:]), means).reshape(
+            *states.shape[:3], len(means)
+        ),
         "final": mu,
+        "diverged_at": diverged_at,
     }
 
 
@@ -175,8 +187,9 @@ def simulate_case(settings, *, n, separation, sigmas, offsets, rule=LineRule()):
     :func:`scorematch.beyond.phase_initial`); everything then scaled by exp(-t).
     Returns a dict of arrays: means (K, d), sigma (S R,), tau (T,), loss (S R, T),
     distance (S R, T, n, K), initial and final (S R, n, d), per_component (S R, K),
-    diverging, at_mixture_mean (S R,) int64, recovered, split (S R,) bool and
-    hessian_max (S R,) (largest Hessian eigenvalue at the final state).
+    diverging, at_mixture_mean (S R,) int64, recovered, split (S R,) bool,
+    hessian_max (S R,) (largest Hessian eigenvalue at the final state) and diverged_at
+    (S R,) int64 (first non-finite iteration, -1: none).
     """
     t = settings["noise_scale"]
     dim = settings["dim"]
@@ -209,6 +222,7 @@ def simulate_case(settings, *, n, separation, sigmas, offsets, rule=LineRule()):
         **outcomes,
         "at_mixture_mean": at_mean.sum(axis=-1).astype(np.int64),
         "hessian_max": largest_hessian_eigenvalues(out["final"], means, step=settings["hessian_step"], rule=rule),
+        "diverged_at": out["diverged_at"],
     }
 
 
@@ -233,6 +247,7 @@ def case_summary(case, *, level):
         "diverging_counts": _counts(case["diverging"]),
         "at_mixture_mean_counts": _counts(case["at_mixture_mean"]),
         "final_loss_median": float(np.median(case["loss"][:, -1])),
+        "non_finite_runs": int((case["diverged_at"] >= 0).sum()),
         "hessian_max": {"median": float(np.median(case["hessian_max"])), "max": float(case["hessian_max"].max())},
     }
 

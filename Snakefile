@@ -27,6 +27,7 @@ include: "workflow/rules/theorems.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/step_size.smk"
 include: "workflow/rules/beyond.smk"
+include: "workflow/rules/mixture.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -62,5 +63,6 @@ rule all:
         "results/claims.md",
         "results/claims.json",
         step_size_targets(),
+        mixture_targets(),
         "results/provenance.csv",
         REPORT_PAGES,

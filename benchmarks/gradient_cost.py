@@ -13,6 +13,9 @@ and the relative error of the step's gradient (max-abs error / max-abs gradient,
 over runs) against a reference: scipy's adaptive quadrature for k = 1, the same rule with
 40 outer Gauss-Hermite nodes whatever the spread for k = 3.  Then the first-call compile
 time (empty cache) and the load time from the cache, each in a fresh process.
+A second table: the per-step cost with a Gaussian-mixture truth (K = 2, d = 1, the
+`mixture` config's far start), compiled (scorematch.mixture.mixture_descent) against a
+Python loop over the numpy reference (scorematch.mixture.mixture_loss_and_gradient).
 """
 
 import os
@@ -26,6 +29,7 @@ from scipy import integrate
 
 from scorematch.dynamics import Dynamics, gradient_descent
 from scorematch.engine import sampled
+from scorematch.mixture import mixture_descent, mixture_loss_and_gradient, truth_means
 from scorematch.population import population_loss_and_gradient
 from scorematch.quadrature import LineRule
 
@@ -102,6 +106,24 @@ def numpy_seconds_per_step(mu, *, steps):
     return (time.perf_counter() - start) / steps
 
 
+def mixture_rows(rng):
+    """(n, runs, compiled s/step, numpy s/step) for K = 2 means 4 apart, students at 8 e1 + N(0, 1)."""
+    means = truth_means(components=2, separation=4.0, dim=1)
+    rows = []
+    for n in (2, 5):
+        mu = 8.0 + rng.standard_normal((120, n, 1))
+        mixture_descent(mu[:1], means, eta=0.5, record_at=[0, 1])
+        start = time.perf_counter()
+        mixture_descent(mu, means, eta=0.5, record_at=[0, 200])
+        t_compiled = (time.perf_counter() - start) / 200
+        current = mu.copy()
+        start = time.perf_counter()
+        for _ in range(5):
+            current -= 0.5 * mixture_loss_and_gradient(current, means)[1]
+        rows.append((n, len(mu), t_compiled, (time.perf_counter() - start) / 5))
+    return rows
+
+
 def fresh_process_seconds(cache_dir):
     """Wall time of import + one compiled evaluation + one GD step in a new process."""
     code = (
@@ -146,6 +168,10 @@ def main():
         print(f"{name:34s} {estimator:22s} {runs:5d} {t:10.2e} {err:10.1e} {ratio:10.1f}")
     print(f"compile, first call in a fresh process (empty cache): {compile_time:.1f} s")
     print(f"load from the cache, first call in a fresh process:   {cached_time:.1f} s")
+    print()
+    print(f"{'mixture truth K=2, d=1':34s} {'runs':>5s} {'compiled s/step':>16s} {'numpy s/step':>13s} {'numpy/compiled':>15s}")
+    for n, runs, t_compiled, t_numpy in mixture_rows(rng):
+        print(f"{f'n={n} students':34s} {runs:5d} {t_compiled:16.2e} {t_numpy:13.2e} {t_numpy / t_compiled:15.1f}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ One descent path for every dynamics: :func:`gradient_descent` advances all runs 
 compiled code (:mod:`scorematch.engine`) between two recorded iterations.  What a step
 does is a :class:`Dynamics`: the population-exact score-matching gradient, a fresh
 Gaussian minibatch each step (the paper's experimental protocol), the gradient-EM
-direction, the loss averaged over noise levels, plain steps or Adam.  The recorded loss is
+direction, the loss averaged over noise levels, plain steps or Adam, against a single
+Gaussian or an equal-weight Gaussian-mixture truth.  The recorded loss is
 always the population-exact loss of the current parameters, so all of them are compared
 on the same scale.
 """
@@ -34,6 +35,9 @@ class Dynamics:
         averaged over those noise levels, (1/T) sum_t L(e^-t mu; e^-t mu*) (exact only).
     optimizer: "gd" (mu <- mu - eta D) or "adam" (eta the learning rate, with beta1,
         beta2, epsilon; Kingma and Ba 2015).
+    truth: "gaussian" (N(mu*, I), mu* given as (d,) or (R, d)) or "mixture" (the
+        equal-weight mixture of N(m_l, I), means given as (K, d) or (R, K, d); the
+        score-matching gradient of population-exact expectations only).
     """
 
     direction: str = "gradient"
@@ -43,6 +47,7 @@ class Dynamics:
     beta1: float = 0.9
     beta2: float = 0.999
     epsilon: float = 1e-8
+    truth: str = "gaussian"
 
     def __post_init__(self):
         if self.direction not in ("gradient", "em"):
@@ -51,6 +56,10 @@ class Dynamics:
             raise ValueError(f"optimizer {self.optimizer!r}: allowed gd, adam")
         if self.batch_size < 0:
             raise ValueError(f"batch_size must be >= 0, got {self.batch_size}")
+        if self.truth not in ("gaussian", "mixture"):
+            raise ValueError(f"truth {self.truth!r}: allowed gaussian, mixture")
+        if self.truth == "mixture" and (self.batch_size or self.direction != "gradient"):
+            raise ValueError("a mixture truth takes population-exact gradient steps only (batch_size 0, direction gradient)")
         if self.batch_size and self.noise_scales:
             raise ValueError("the loss averaged over noise levels is exact only (batch_size 0)")
 
@@ -64,7 +73,8 @@ class Trajectory:
 
     tau: (T,) recorded iteration counts (log-spaced, starting at 0).
     loss: (R, T) population loss at those iterations.
-    distance: (R, T, n) ||mu_i - mu*|| at those iterations.
+    distance: (R, T, n) ||mu_i - mu*|| at those iterations (a mixture truth: the distance
+        to the nearest mean).
     norm: (R, T, n) ||mu_i|| at those iterations.
     final: (R, n, d) parameters after the last step.
     centre: (R, T, d) cluster centre A = mean_i mu_i at those iterations.
@@ -104,7 +114,8 @@ def gradient_descent(
 ):
     """Descent from mu_initial, batched over independent runs, compiled between records.
 
-    mu_initial: (R, n, d); mu_star: (d,) or (R, d); record_at: (T,) sorted iteration
+    mu_initial: (R, n, d); mu_star: (d,) or (R, d) (dynamics.truth "mixture": the means
+    (K, d) or (R, K, d)); record_at: (T,) sorted iteration
     counts, the last one the number of steps; dynamics: what a step does.
     generators: one numpy Generator per run (minibatch dynamics only): run r's samples for
     step tau are generators[r].standard_normal((B, d)) drawn in step order, so a run's
@@ -118,8 +129,9 @@ def gradient_descent(
     mu = np.array(mu_initial, dtype=np.float64, order="C")
     runs, n, d = mu.shape
     record_at = np.asarray(record_at, dtype=np.int64)
-    targets = engine.batch_target(mu_star, runs=runs, dim=d)
-    tables = engine.rule_tables(rule, n_components=n)
+    mixture = dynamics.truth == "mixture"
+    truth = engine.batch_truth(mu_star, runs=runs, dim=d, mixture=mixture)
+    tables = engine.rule_tables(rule, group_sizes=engine.truth_groups(n, truth.shape[1]))
     if dynamics.batch_size and (generators is None or len(generators) != runs):
         raise ValueError("minibatch dynamics need one generator per run")
     scales = np.exp(-np.asarray(dynamics.noise_scales, dtype=np.float64)) if dynamics.noise_scales else np.ones(1)
@@ -133,16 +145,16 @@ def gradient_descent(
             samples = _sample_block(generators, dynamics.batch_size, n_steps, d, alive=state[4] < 0)
             newly = state[4] < 0
             with _threads_for(runs):
-                engine._advance(state, targets, step, n_steps, float(eta), scales, samples,
+                engine._advance(state, truth, step, n_steps, float(eta), scales, samples,
                                 dynamics.direction == "em", dynamics.optimizer == "adam", adam, tables)
             if on_diverge is not None:
                 for r in np.flatnonzero(newly & (state[4] >= 0)):
                     on_diverge(int(r), int(state[4][r]))
             step += n_steps
         with _threads_for(runs):
-            loss, _ = engine.evaluate(mu, targets, rule=rule)
+            loss, _ = engine.evaluate(mu, truth, rule=rule, mixture=True)
         losses.append(loss)
-        distances.append(np.linalg.norm(mu - targets[:, None, :], axis=-1))
+        distances.append(np.linalg.norm(mu[:, :, None, :] - truth[:, None, :, :], axis=-1).min(axis=-1))
         norms.append(np.linalg.norm(mu, axis=-1))
         centre = mu.mean(axis=1)
         centres.append(centre)

@@ -15,6 +15,11 @@ Every run is computed from its own inputs only, in one thread, by the same code 
 the batch: a run's numbers are bit-identical alone or inside any batch, in any order and
 with any thread count.  The runs of a batch are spread over threads (prange).
 
+A truth is K means: K = 1 the Gaussian N(mu*, I); K >= 2 the equal-weight Gaussian
+mixture, whose expectation is the mean over its components, each integrated in the span
+of the students and the truth means relative to that component with two softmax groups
+(students, truth) and the residual g - h against the truth's posterior mean h.
+
 Where a new rule for k >= 2 plugs in: :func:`_integrate_span` turns span coordinates
 (n, k) into accumulated sums.  Its k >= 2 branch calls :func:`_accumulate_line` once per
 line (an origin in the span and a weight; the line runs along axis 0); a rule built from
@@ -57,7 +62,8 @@ RuleTables = namedtuple(
         "offsets",  # (O,) grading offsets of a crossing's edges, in transition widths
         "legendre_t",  # (L,) Gauss-Legendre nodes on [-1, 1]
         "legendre_w",  # (L,) and weights
-        "n_keep",  # int: crossings per line that get graded edges
+        "n_keep",  # int: crossings per line that get graded edges (all groups)
+        "groups",  # (G, 2) int64: per softmax group, its end row and its crossings kept
         "outer_limits",  # (m,) outer spread limits of the Hermite schedule
         "outer_counts",  # (m + 1,) outer nodes per axis for each limit, then the default
         "hermite_nodes",  # (m + 1, q_max) standard-normal Gauss-Hermite nodes per count
@@ -66,9 +72,10 @@ RuleTables = namedtuple(
 )
 
 
-def rule_tables(rule, *, n_components):
-    """The numbers of a :class:`scorematch.quadrature.LineRule` for n_components, as
-    :class:`RuleTables` (built by the same functions the numpy reference uses)."""
+def rule_tables(rule, *, group_sizes):
+    """The numbers of a :class:`scorematch.quadrature.LineRule` for logits in consecutive
+    softmax groups of these sizes (see :func:`truth_groups`), as :class:`RuleTables`
+    (built by the same functions the numpy reference uses)."""
     limits, counts = outer_node_choices(rule)
     q_max = int(counts.max())
     hermite_nodes = np.zeros((len(counts), q_max))
@@ -76,14 +83,17 @@ def rule_tables(rule, *, n_components):
     for j, q in enumerate(counts):
         hermite_nodes[j, :q], hermite_weights[j, :q] = gauss_hermite_standard(int(q))
     legendre_t, legendre_w = gauss_legendre(rule)
-    n_pairs = n_components * (n_components - 1) // 2
+    sizes = np.asarray(group_sizes, dtype=np.int64)
+    kept = [min(crossings_kept(int(size), rule=rule), int(size * (size - 1) // 2)) for size in sizes]
+    groups = np.stack([np.cumsum(sizes), np.asarray(kept, dtype=np.int64)], axis=1)
     return RuleTables(
         float(rule.half_width),
         base_edges(rule),
         grading_offsets(rule),
         legendre_t,
         legendre_w,
-        int(min(crossings_kept(n_components, rule=rule), n_pairs)),
+        int(sum(kept)),
+        groups,
         limits,
         counts,
         hermite_nodes,
@@ -135,7 +145,11 @@ BlockWork = namedtuple(
         "g",  # (m * size,) g = sum_i w_i c_i, viewed (k, size)
         "g_sq",  # (size,) |g|^2
         "ww",  # (size,) W w_i
-        "term",  # (size,) W w_i (c_i - g) . g
+        "term",  # (size,) W w_i (c_i - g) . e
+        "truth_top",  # (size,) largest truth logit, then the truth's reciprocal normaliser
+        "residual",  # (m * size,) e = g - h, h = sum_l v_l b_l (mixture truth), viewed (k, size)
+        "residual_sq",  # (size,) |e|^2
+        "g_dot_residual",  # (size,) g . e
     ],
 )
 
@@ -148,6 +162,10 @@ def _block_work(n, m, size):
         np.empty(size),
         np.empty(m * size),
         np.empty(size),
+        np.empty(size),
+        np.empty(size),
+        np.empty(size),
+        np.empty(m * size),
         np.empty(size),
         np.empty(size),
     )
@@ -385,16 +403,20 @@ def _exp_shifted(x, top, count, shifted):
 
 
 @_compiled
-def _accumulate_block(coords, points, weights, count, block, acc, em_only):
+def _accumulate_block(coords, n_students, points, weights, count, block, acc, em_only):
     """Add the contributions of a block of integration points.
 
-    coords: (n, k) the c_i in some orthonormal frame; points: (k, size) points z in that
-    frame (first count columns); weights: (size,).  block: :class:`BlockWork` with
-    block.logits[:, :count] the logits z . c_i - |c_i|^2 / 2 filled in by the caller.
-    acc: (n, 2k + 2) accumulators: [:, :k] sum W w_i g, [:, k:2k] sum W w_i curv_i z,
-    [:, 2k] sum W w_i curv_i, [0, 2k + 1] sum W |g|^2, with w_i the softmax weights,
-    g = sum_i w_i c_i and curv_i = (c_i - g) . g.  em_only: only the first block and
-    the loss.  Every loop runs over the points of one row, so that it vectorises.
+    coords: (n, k) centres in some orthonormal frame: rows [:n_students] the students c_i,
+    rows [n_students:] (a mixture truth) the truth means b_l, a softmax group of their own;
+    points: (k, size) points z in that frame (first count columns); weights: (size,).
+    block: :class:`BlockWork` with block.logits[:, :count] the logits z . c - |c|^2 / 2 of
+    every row filled in by the caller.
+    acc: (n, 2k + 2) accumulators (student rows): [:, :k] sum W w_i e, [:, k:2k]
+    sum W w_i curv_i z, [:, 2k] sum W w_i curv_i, [0, 2k + 1] sum W |e|^2, with w_i the
+    students' softmax weights, g = sum_i w_i c_i, the residual e = g - h against the truth's
+    posterior mean h = sum_l v_l b_l (e = g without truth rows) and curv_i = (c_i - g) . e.
+    em_only: only the first block and the loss.  Every loop runs over the points of one
+    row, so that it vectorises.
     """
     n, k = coords.shape
     size = block.logits.shape[1]
@@ -404,22 +426,10 @@ def _accumulate_block(coords, points, weights, count, block, acc, em_only):
     g_sq = block.g_sq
     ww = block.ww
     term = block.term
-    # softmax in log-sum-exp form: e_i = exp(logit_i - max), w_i = e_i / sum_m e_m
-    _copy(e[0], top, count)
-    for i in range(1, n):
-        row = e[i]
-        for p in range(count):
-            top[p] = max(top[p], row[p])
-    for i in range(n):
-        _exp_shifted(e[i], top, count, block.shifted)
-    _copy(e[0], top, count)
-    for i in range(1, n):
-        _add_scaled(e[i], 1.0, top, count)
-    for p in range(count):
-        top[p] = 1.0 / top[p]
+    _softmax_rows(e, 0, n_students, top, count, block.shifted)
     for j in range(k):
         _scaled(e[0], coords[0, j], g[j], count)
-        for i in range(1, n):
+        for i in range(1, n_students):
             _add_scaled(e[i], coords[i, j], g[j], count)
         _product(g[j], top, g[j], count)
     _product(g[0], g[0], g_sq, count)
@@ -427,38 +437,82 @@ def _accumulate_block(coords, points, weights, count, block, acc, em_only):
         gj = g[j]
         for p in range(count):
             g_sq[p] += gj[p] * gj[p]
-    acc[0, 2 * k + 1] += _dot(weights, g_sq, count)
+    residual = g
+    residual_sq = g_sq
+    g_dot_residual = g_sq
+    if n_students < n:
+        truth_top = block.truth_top
+        residual = block.residual[: k * size].reshape(k, size)
+        residual_sq = block.residual_sq
+        g_dot_residual = block.g_dot_residual
+        _softmax_rows(e, n_students, n, truth_top, count, block.shifted)
+        for j in range(k):
+            rj = residual[j]
+            _scaled(e[n_students], coords[n_students, j], rj, count)
+            for i in range(n_students + 1, n):
+                _add_scaled(e[i], coords[i, j], rj, count)
+            gj = g[j]
+            for p in range(count):
+                rj[p] = gj[p] - rj[p] * truth_top[p]
+        _product(residual[0], residual[0], residual_sq, count)
+        _product(g[0], residual[0], g_dot_residual, count)
+        for j in range(1, k):
+            gj = g[j]
+            rj = residual[j]
+            for p in range(count):
+                residual_sq[p] += rj[p] * rj[p]
+                g_dot_residual[p] += gj[p] * rj[p]
+    acc[0, 2 * k + 1] += _dot(weights, residual_sq, count)
     # from here on top holds W / sum_m e_m, so that W w_i = top e_i
     _product(weights, top, top, count)
-    for i in range(n):
+    for i in range(n_students):
         if em_only:
             _product(top, e[i], ww, count)
             for j in range(k):
-                acc[i, j] += _dot(ww, g[j], count)
+                acc[i, j] += _dot(ww, residual[j], count)
         elif k == 1:
-            a, b, c = _component_sums(top, e[i], g[0], g_sq, coords[i, 0], points[0], count)
+            a, b, c = _component_sums(top, e[i], residual[0], g_dot_residual, coords[i, 0], points[0], count)
             acc[i, 0] += a
             acc[i, 1] += b
             acc[i, 2] += c
         else:
-            # term = W w_i ((c_i . g) - |g|^2)
-            _scaled(g[0], coords[i, 0], term, count)
+            # term = W w_i ((c_i . e) - g . e)
+            _scaled(residual[0], coords[i, 0], term, count)
             for j in range(1, k):
-                _add_scaled(g[j], coords[i, j], term, count)
+                _add_scaled(residual[j], coords[i, j], term, count)
             w = e[i]
             for p in range(count):
                 ww[p] = top[p] * w[p]
-                term[p] = ww[p] * (term[p] - g_sq[p])
+                term[p] = ww[p] * (term[p] - g_dot_residual[p])
             for j in range(k):
-                acc[i, j] += _dot(ww, g[j], count)
+                acc[i, j] += _dot(ww, residual[j], count)
                 acc[i, k + j] += _dot(term, points[j], count)
             acc[i, 2 * k] += _total(term, count)
 
 
 @_compiled
+def _softmax_rows(e, first, end, top, count, shifted):
+    """Softmax over rows [first, end) of e in log-sum-exp form, in place up to the
+    normaliser: e_i <- exp(logit_i - max), top <- 1 / sum_m e_m (the weights are top e_i)."""
+    _copy(e[first], top, count)
+    for i in range(first + 1, end):
+        row = e[i]
+        for p in range(count):
+            top[p] = max(top[p], row[p])
+    for i in range(first, end):
+        _exp_shifted(e[i], top, count, shifted)
+    _copy(e[first], top, count)
+    for i in range(first + 1, end):
+        _add_scaled(e[i], 1.0, top, count)
+    for p in range(count):
+        top[p] = 1.0 / top[p]
+
+
+@_compiled
 def _component_sums(scale, e, g, g_sq, c, z, count):
     """One component's sums for k = 1, with u = scale e (= W w_i) and t = u (c g - g^2):
-    (sum u g, sum t z, sum t) over [:count] in a fixed order (four partial sums each)."""
+    (sum u g, sum t z, sum t) over [:count] in a fixed order (four partial sums each).
+    With a mixture truth g is the residual e and g_sq is g . e."""
     a0 = a1 = a2 = a3 = 0.0
     b0 = b1 = b2 = b3 = 0.0
     c0 = c1 = c2 = c3 = 0.0
@@ -560,9 +614,10 @@ def _dot(a, b, count):
 def _line_edges(line, tables):
     """Sorted panel edges of the adaptive line rule into line.edges; returns how many.
 
-    line.intercepts, line.slopes: (n,) the affine logits along the line.  The same edges
-    as :func:`scorematch.quadrature.panel_edges` minus those clipped onto the domain's
-    ends (they bound zero-width panels only).
+    line.intercepts, line.slopes: (n,) the affine logits along the line, in the softmax
+    groups of tables.groups; a group's crossings are ranked against its own envelope.  The
+    same edges as :func:`scorematch.quadrature.panel_edges` minus those clipped onto the
+    domain's ends (they bound zero-width panels only).
     """
     half_width = tables.half_width
     intercepts = line.intercepts
@@ -571,49 +626,58 @@ def _line_edges(line, tables):
     steepness = line.steepness
     gap = line.gap
     edges = line.edges
-    n = intercepts.shape[0]
-    n_pairs = n * (n - 1) // 2
     pair = 0
-    for i in range(n):
-        for j in range(i + 1, n):
-            slope_gap = slopes[i] - slopes[j]
-            steepness[pair] = abs(slope_gap)
-            if steepness[pair] > 0.0:
-                x = (intercepts[j] - intercepts[i]) / slope_gap
-                location[pair] = x
-                top = intercepts[0] + slopes[0] * x
-                for m in range(1, n):
-                    top = max(top, intercepts[m] + slopes[m] * x)
-                gap[pair] = top - (intercepts[i] + slopes[i] * x)
-            else:
-                location[pair] = math.inf
-                gap[pair] = math.inf
-            pair += 1
+    first = 0
+    for group in range(tables.groups.shape[0]):
+        end = tables.groups[group, 0]
+        for i in range(first, end):
+            for j in range(i + 1, end):
+                slope_gap = slopes[i] - slopes[j]
+                steepness[pair] = abs(slope_gap)
+                if steepness[pair] > 0.0:
+                    x = (intercepts[j] - intercepts[i]) / slope_gap
+                    location[pair] = x
+                    top = intercepts[first] + slopes[first] * x
+                    for m in range(first + 1, end):
+                        top = max(top, intercepts[m] + slopes[m] * x)
+                    gap[pair] = top - (intercepts[i] + slopes[i] * x)
+                else:
+                    location[pair] = math.inf
+                    gap[pair] = math.inf
+                pair += 1
+        first = end
     count = 0
     for e in range(tables.base.shape[0]):
         edges[count] = tables.base[e]
         count += 1
     line.taken[:] = False
-    for _ in range(tables.n_keep):
-        # the smallest envelope gap not yet taken, ties to the earlier pair
-        best = -1
-        for p in range(n_pairs):
-            if not line.taken[p] and (best < 0 or gap[p] < gap[best]):
-                best = p
-        line.taken[best] = True
-        if steepness[best] == 0.0 or not math.isfinite(location[best]):
-            continue
-        for o in range(tables.offsets.shape[0]):
-            edge = location[best] + tables.offsets[o] / steepness[best]
-            if -half_width < edge < half_width:
-                edges[count] = edge
-                count += 1
+    first = 0
+    first_pair = 0
+    for group in range(tables.groups.shape[0]):
+        size = tables.groups[group, 0] - first
+        end_pair = first_pair + size * (size - 1) // 2
+        for _ in range(tables.groups[group, 1]):
+            # the smallest envelope gap not yet taken, ties to the earlier pair
+            best = -1
+            for p in range(first_pair, end_pair):
+                if not line.taken[p] and (best < 0 or gap[p] < gap[best]):
+                    best = p
+            line.taken[best] = True
+            if steepness[best] == 0.0 or not math.isfinite(location[best]):
+                continue
+            for o in range(tables.offsets.shape[0]):
+                edge = location[best] + tables.offsets[o] / steepness[best]
+                if -half_width < edge < half_width:
+                    edges[count] = edge
+                    count += 1
+        first = tables.groups[group, 0]
+        first_pair = end_pair
     edges[:count] = np.sort(edges[:count])
     return count
 
 
 @_compiled
-def _accumulate_line(coords, half_sq, origin, outer_weight, tables, line, block, acc, em_only):
+def _accumulate_line(coords, n_students, half_sq, origin, outer_weight, tables, line, block, acc, em_only):
     """The adaptive line rule along axis 0 through origin (k,) (origin[0] is ignored).
 
     Adds the sum over the line's nodes of outer_weight * (Gauss-Legendre weight * N(0, 1)
@@ -660,12 +724,13 @@ def _accumulate_line(coords, half_sq, origin, outer_weight, tables, line, block,
         ys = points[0]
         for p in range(count):
             row[p] = b + s * ys[p]
-    _accumulate_block(coords, points, weights, count, block, acc, em_only)
+    _accumulate_block(coords, n_students, points, weights, count, block, acc, em_only)
 
 
 @_compiled
-def _integrate_span(coords, tables, work, acc, em_only):
-    """Accumulate E over y ~ N(0, I_k) of the integrand for span coordinates coords (n, k).
+def _integrate_span(coords, n_students, tables, work, acc, em_only):
+    """Accumulate E over y ~ N(0, I_k) of the integrand for span coordinates coords (n, k)
+    (rows [:n_students] the students, the rest a mixture truth's means).
 
     k = 1: one line.  k >= 2: the line rule on axis 0 for each node of a tensor
     Gauss-Hermite rule on axes 1..k-1, its node count from the run's outer spread.
@@ -681,7 +746,7 @@ def _integrate_span(coords, tables, work, acc, em_only):
     origin = span.origin[:k]
     origin[:] = 0.0
     if k == 1:
-        _accumulate_line(coords, half_sq, origin, 1.0, tables, work.line, work.block, acc, em_only)
+        _accumulate_line(coords, n_students, half_sq, origin, 1.0, tables, work.line, work.block, acc, em_only)
         return
     spread = 0.0
     for i in range(n):
@@ -700,7 +765,7 @@ def _integrate_span(coords, tables, work, acc, em_only):
         for a in range(k - 1):
             origin[a + 1] = tables.hermite_nodes[choice, index[a]]
             weight *= tables.hermite_weights[choice, index[a]]
-        _accumulate_line(coords, half_sq, origin, weight, tables, work.line, work.block, acc, em_only)
+        _accumulate_line(coords, n_students, half_sq, origin, weight, tables, work.line, work.block, acc, em_only)
         # next tensor index, last axis fastest (numpy's meshgrid "ij" order)
         a = k - 2
         while a >= 0:
@@ -713,9 +778,10 @@ def _integrate_span(coords, tables, work, acc, em_only):
 
 @_compiled
 def _reduced_result(coords, acc, em_only, reduced):
-    """The direction in span coordinates from the accumulators into reduced (n, k); returns the loss."""
-    n, k = coords.shape
-    for i in range(n):
+    """The direction in span coordinates from the accumulators into reduced (n_students, k)
+    (the first rows of coords); returns the loss."""
+    k = coords.shape[1]
+    for i in range(reduced.shape[0]):
         for j in range(k):
             value = acc[i, j]
             if not em_only:
@@ -725,10 +791,13 @@ def _reduced_result(coords, acc, em_only, reduced):
 
 
 @_compiled
-def _exact_direction(c, tables, em_only, work, out):
-    """Population-exact loss and direction (gradient or EM) for c (n, d) = mu - mu*.
+def _exact_direction(c, n_students, tables, em_only, work, out):
+    """Population-exact loss and direction (gradient or EM) for c (n, d): rows
+    [:n_students] the students relative to the reference mean, the rest (a mixture truth)
+    the truth means relative to it.
 
-    work: from :func:`_exact_work`.  Writes the direction (n, d) into out; returns the loss.
+    work: from :func:`_exact_work`.  Writes the students' direction (n_students, d) into
+    out; returns the loss.
     """
     n, d = c.shape
     span = work.span
@@ -743,10 +812,10 @@ def _exact_direction(c, tables, em_only, work, out):
             coords[i, j] = s
     acc = span.acc[: n * (2 * k + 2)].reshape(n, 2 * k + 2)
     acc[:, :] = 0.0
-    _integrate_span(coords, tables, work, acc, em_only)
-    reduced = span.reduced[: n * k].reshape(n, k)
+    _integrate_span(coords, n_students, tables, work, acc, em_only)
+    reduced = span.reduced[: n_students * k].reshape(n_students, k)
     loss = _reduced_result(coords, acc, em_only, reduced)
-    for i in range(n):
+    for i in range(n_students):
         for r in range(d):
             s = 0.0
             for j in range(k):
@@ -784,7 +853,7 @@ def _sampled_direction(c, samples, em_only, work, out):
                 row[p] = -half_sq[i]
             for j in range(d):
                 _add_scaled(points[j], c[i, j], row, count)
-        _accumulate_block(c, points, work.weights, count, work.block, acc, em_only)
+        _accumulate_block(c, n, points, work.weights, count, work.block, acc, em_only)
     return _reduced_result(c, acc, em_only, out)
 
 
@@ -794,11 +863,12 @@ StepWork = namedtuple("StepWork", ["exact", "sample", "c", "level_direction", "d
 
 
 @_compiled
-def _step_work(n, d, tables, sampled):
+def _step_work(n, d, truth_rows, tables, sampled):
+    """Work arrays of one step for n students and truth_rows truth means (0: one Gaussian)."""
     return StepWork(
-        _exact_work(n, d, tables),
+        _exact_work(n + truth_rows, d, tables),
         _sample_work(n, d if sampled else 0),
-        np.empty((n, d)),
+        np.empty((n + truth_rows, d)),
         np.empty((n, d)),
         np.empty((n, d)),
         np.empty((n, d)),
@@ -806,36 +876,45 @@ def _step_work(n, d, tables, sampled):
 
 
 @_compiled
-def _step_direction(mu, mu_star, scales, samples, em_only, tables, work):
-    """Loss and direction of one step for one run: mu (n, d), mu_star (d,).
+def _step_direction(mu, truth, scales, samples, em_only, tables, work):
+    """Loss and direction of one step for one run: mu (n, d), truth (K, d).
 
+    truth: K = 1, the Gaussian N(mu*, I) with mu* = truth[0]; K >= 2, the equal-weight
+    mixture of N(m_l, I), whose expectation is the mean over its components: in the frame
+    of component j the students are c_i = mu_i - m_j and the truth means b_l = m_l - m_j.
     scales: (T,) exp(-t) of the averaged noise levels ([1.0] for the plain loss, which
-    then passes through exactly): loss (1/T) sum L(s mu; s mu*) and direction
-    (1/T) sum s D(s mu; s mu*).  samples: (B, d), B > 0 for a Monte Carlo step, B = 0
-    for the exact one.  Writes work.direction (n, d); returns the loss.
+    then passes through exactly): loss (1/T) sum L(s mu; s truth) and direction
+    (1/T) sum s D(s mu; s truth).  samples: (B, d), B > 0 for a Monte Carlo step (one
+    Gaussian), B = 0 for the exact one.  Writes work.direction (n, d); returns the loss.
     """
     n, d = mu.shape
     levels = scales.shape[0]
+    components = truth.shape[0]
+    truth_rows = 0 if components == 1 else components
     c = work.c
     out = work.direction
     out[:, :] = 0.0
     loss = 0.0
     for t in range(levels):
         s = scales[t]
-        for i in range(n):
-            for j in range(d):
-                c[i, j] = s * mu[i, j] - s * mu_star[j]
-        if samples.shape[0] > 0:
-            loss += _sampled_direction(c, samples, em_only, work.sample, work.level_direction)
-        else:
-            loss += _exact_direction(c, tables, em_only, work.exact, work.level_direction)
-        for i in range(n):
-            for j in range(d):
-                out[i, j] += work.level_direction[i, j] * s
+        for reference in range(components):
+            for i in range(n):
+                for j in range(d):
+                    c[i, j] = s * mu[i, j] - s * truth[reference, j]
+            for m in range(truth_rows):
+                for j in range(d):
+                    c[n + m, j] = s * truth[m, j] - s * truth[reference, j]
+            if samples.shape[0] > 0:
+                loss += _sampled_direction(c, samples, em_only, work.sample, work.level_direction)
+            else:
+                loss += _exact_direction(c, n, tables, em_only, work.exact, work.level_direction)
+            for i in range(n):
+                for j in range(d):
+                    out[i, j] += work.level_direction[i, j] * s
     for i in range(n):
         for j in range(d):
-            out[i, j] /= levels
-    return loss / levels
+            out[i, j] /= levels * components
+    return loss / (levels * components)
 
 
 @_compiled
@@ -850,12 +929,13 @@ def _all_finite(values):
 
 
 @_compiled_parallel
-def _advance(state, mu_star, first_step, n_steps, eta, scales, samples, em_only, use_adam, adam, tables):
+def _advance(state, truth, first_step, n_steps, eta, scales, samples, em_only, use_adam, adam, tables):
     """n_steps steps of every live run, in place.
 
     state: (mu, previous, moment1, moment2, diverged_at): mu, previous (the state one
     step back), the Adam moments (R, n, d) and diverged_at (R,) int64, -1 while the run
-    lives.  mu_star: (R, d); first_step: the iteration count of the current state.
+    lives.  truth: (R, K, d) (see :func:`_step_direction`); first_step: the iteration
+    count of the current state.
     samples: (R, n_steps, B, d) for Monte Carlo steps, (R, 1, 0, d) for exact ones.
     use_adam: Adam steps with adam = (beta1, beta2, epsilon) and learning rate eta;
     otherwise plain steps mu <- mu - eta D.
@@ -864,15 +944,16 @@ def _advance(state, mu_star, first_step, n_steps, eta, scales, samples, em_only,
     """
     mu, previous, moment1, moment2, diverged_at = state
     runs, n, d = mu.shape
+    truth_rows = 0 if truth.shape[1] == 1 else truth.shape[1]
     for r in prange(runs):
         if diverged_at[r] >= 0:
             continue
-        work = _step_work(n, d, tables, samples.shape[2] > 0)
+        work = _step_work(n, d, truth_rows, tables, samples.shape[2] > 0)
         current = mu[r]
         for s in range(n_steps):
             tau = first_step + s
             step_samples = samples[r, min(s, samples.shape[1] - 1)]
-            loss = _step_direction(current, mu_star[r], scales, step_samples, em_only, tables, work)
+            loss = _step_direction(current, truth[r], scales, step_samples, em_only, tables, work)
             if not (math.isfinite(loss) and _all_finite(work.direction) and _all_finite(current)):
                 diverged_at[r] = tau
                 if tau > 0:
@@ -905,16 +986,14 @@ def _move(current, direction, eta, tau, moment1, moment2, use_adam, adam):
 
 
 @_compiled_parallel
-def _evaluate(mu, mu_star, em_only, tables, loss, direction):
-    """Population-exact loss (R,) and direction (R, n, d) for mu (R, n, d), mu_star (R, d)."""
+def _evaluate(mu, truth, em_only, tables, loss, direction):
+    """Population-exact loss (R,) and direction (R, n, d) for mu (R, n, d), truth (R, K, d)."""
     runs, n, d = mu.shape
+    truth_rows = 0 if truth.shape[1] == 1 else truth.shape[1]
     for r in prange(runs):
-        work = _exact_work(n, d, tables)
-        c = np.empty((n, d))
-        for i in range(n):
-            for j in range(d):
-                c[i, j] = mu[r, i, j] - mu_star[r, j]
-        loss[r] = _exact_direction(c, tables, em_only, work, direction[r])
+        work = _step_work(n, d, truth_rows, tables, False)
+        loss[r] = _step_direction(mu[r], truth[r], np.ones(1), np.empty((0, d)), em_only, tables, work)
+        direction[r] = work.direction
 
 
 @_compiled_parallel
@@ -938,20 +1017,39 @@ def batch_target(mu_star, *, runs, dim):
     return np.ascontiguousarray(np.broadcast_to(np.asarray(mu_star, dtype=np.float64), (runs, dim)))
 
 
-def evaluate(mu, mu_star, *, rule=LineRule(), em_only=False):
+def batch_truth(truth, *, runs, dim, mixture):
+    """The truth as contiguous means (R, K, d): a Gaussian's mu* (d,) or (R, d) (K = 1), or,
+    with mixture, an equal-weight mixture's means (K, d) or (R, K, d)."""
+    if not mixture:
+        return batch_target(truth, runs=runs, dim=dim)[:, None, :]
+    means = np.asarray(truth, dtype=np.float64)
+    if means.ndim not in (2, 3) or means.shape[-1] != dim:
+        raise ValueError(f"mixture means must have shape (K, {dim}) or ({runs}, K, {dim}), got {means.shape}")
+    return np.ascontiguousarray(np.broadcast_to(means, (runs, *means.shape[-2:])))
+
+
+def truth_groups(n_students, components):
+    """Softmax group sizes of the logits: the students, then (a mixture, K >= 2) the truth means."""
+    return (n_students,) if components == 1 else (n_students, components)
+
+
+def evaluate(mu, mu_star, *, rule=LineRule(), em_only=False, mixture=False):
     """Compiled population-exact loss and gradient (or gradient-EM direction).
 
-    mu: (R, n, d); mu_star: (d,) or (R, d).  The rule and numbers of
+    mu: (R, n, d); mu_star: (d,) or (R, d), or with mixture the means (K, d) or (R, K, d)
+    of an equal-weight Gaussian mixture truth.  The rule and numbers of
     :func:`scorematch.population.population_loss_and_gradient` (with em_only,
-    :func:`scorematch.beyond.gradient_em_direction`) up to rounding.
+    :func:`scorematch.beyond.gradient_em_direction`; with mixture,
+    :func:`scorematch.mixture.mixture_loss_and_gradient`) up to rounding.
     Returns loss (R,) and direction (R, n, d), float64.
     """
     mu = np.ascontiguousarray(mu, dtype=np.float64)
     runs, n, d = mu.shape
     loss = np.empty(runs)
     direction = np.empty((runs, n, d))
-    targets = batch_target(mu_star, runs=runs, dim=d)
-    _evaluate(mu, targets, em_only, rule_tables(rule, n_components=n), loss, direction)
+    truth = batch_truth(mu_star, runs=runs, dim=d, mixture=mixture)
+    tables = rule_tables(rule, group_sizes=truth_groups(n, truth.shape[1]))
+    _evaluate(mu, truth, em_only, tables, loss, direction)
     return loss, direction
 
 

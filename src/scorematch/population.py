@@ -47,25 +47,29 @@ def softmax_weights(points, coords):
     return weights / weights.sum(axis=1, keepdims=True)
 
 
-def loss_and_gradient_on_points(coords, points, weights):
+def loss_and_gradient_on_points(coords, points, weights, *, target=None):
     """Loss and gradient as weighted sums over integration points.
 
     coords: (R, n, k) parameters relative to mu* in some orthonormal frame.
     points: (R, P, k) points z in that frame; weights: (R, P) (sum to ~1).
+    target: (R, k, P) what the student's mean g(z) = sum_i w_i c_i is compared with at
+    each point; None means 0 (a single Gaussian: its score's mean term is mu* itself,
+    the origin of the frame).  The residual is e = g - target and
+    grad_i = 2 E[ w_i e + w_i ((c_i - g) . e) (z - c_i) ].
     Works for any frame: the reduced k-dimensional one or the full d-dimensional one
     (Monte Carlo samples with weights 1 / P).
     Returns loss (R,) and gradient (R, n, k) in the same frame.
     """
     w = softmax_weights(points, coords)
     g = np.swapaxes(coords, -1, -2) @ w
-    g_sq = (g**2).sum(axis=1)
-    loss = (weights * g_sq).sum(-1)
-    # (c_i - g) . g for every component i and point
-    curvature = coords @ g - g_sq[:, None, :]
+    residual = g if target is None else g - target
+    loss = (weights * (residual**2).sum(axis=1)).sum(-1)
+    # (c_i - g) . e for every component i and point
+    curvature = coords @ residual - (g * residual).sum(axis=1)[:, None, :]
     weighted_w = weights[:, None, :] * w
     weighted_term = weighted_w * curvature
     grad = (
-        weighted_w @ np.swapaxes(g, -1, -2)
+        weighted_w @ np.swapaxes(residual, -1, -2)
         + weighted_term @ points
         - weighted_term.sum(-1)[..., None] * coords
     )
@@ -99,10 +103,11 @@ def hermite_grid(n_nodes, *, dims):
     return nodes, weights
 
 
-def quadrature_points(coords, *, rule, outer_nodes):
+def quadrature_points(coords, *, rule, outer_nodes, group_sizes=None):
     """Integration points and weights for E_{y ~ N(0, I_k)}[F(y)] adapted to coords.
 
-    coords: (R, n, k).  Returns points (R, P, k) and weights (R, P): the adaptive line
+    coords: (R, n, k), the centres of consecutive softmax groups of sizes group_sizes
+    (default one group).  Returns points (R, P, k) and weights (R, P): the adaptive line
     rule on axis 0 for every node of a tensor Gauss-Hermite rule on axes 1..k-1.
     """
     runs, n, k = coords.shape
@@ -112,7 +117,10 @@ def quadrature_points(coords, *, rule, outer_nodes):
     intercepts = np.einsum("sk,rnk->rsn", outer, coords[..., 1:]) - half_sq[:, None, :]
     slopes = np.broadcast_to(coords[:, None, :, 0], intercepts.shape)
     nodes, weights = line_nodes(
-        intercepts.reshape(runs * slices, n), slopes.reshape(runs * slices, n), rule=rule
+        intercepts.reshape(runs * slices, n),
+        slopes.reshape(runs * slices, n),
+        rule=rule,
+        group_sizes=group_sizes,
     )
     per_slice = nodes.shape[1]
     points = np.concatenate(
@@ -133,32 +141,40 @@ def relative_to_target(mu, mu_star):
     return mu - mu_star[:, None, :]
 
 
-def integrate_in_span(mu, mu_star, integrand, *, rule):
+def integrate_in_span(mu, mu_star, integrand, *, rule, group_sizes=None):
     """Expectations over x ~ N(mu*, I_d) computed in the span of the c_i = mu_i - mu*.
 
     mu: (R, n, d); mu_star: (d,) or (R, d).  Each run is integrated with its own rank k and
     its own outer node count (so its numbers do not depend on the batch); runs sharing both
     are vectorised together.  integrand(coords, points, weights) gets a chunk of runs in
     span coordinates, coords (r, n, k), with integration points (r, P, k) and weights
-    (r, P), and returns (scalar (r,), vectors (r, n, k)).
-    Returns scalar (R,) and the vectors rotated back to R^d, (R, n, d).
+    (r, P), and returns (scalar (r,), vectors (r, m, k)) with m <= n (e.g. only the
+    students of a mixture's two groups).
+    group_sizes: the rows of mu form consecutive softmax groups of these sizes (default
+    one group, the students); the rule resolves the transitions within each group.
+    Returns scalar (R,) and the vectors rotated back to R^d, (R, m, d).
     """
     relative = relative_to_target(mu, mu_star)
     basis, rank = span_basis(relative)
     runs, n, d = relative.shape
+    sizes = (n,) if group_sizes is None else tuple(group_sizes)
     scalar = np.zeros(runs)
-    vectors = np.zeros((runs, n, d))
+    vectors = None
     for k in np.unique(rank):
         of_rank = np.flatnonzero(rank == k)
         coords = np.einsum("rnd,rkd->rnk", relative[of_rank], basis[of_rank, :k])
         outer_nodes = outer_node_counts(coords[..., 1:], rule=rule)
         for q in np.unique(outer_nodes):
             group = np.flatnonzero(outer_nodes == q)
-            chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(n, k, rule, q) * n))
+            chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(sizes, k, rule, q) * n))
             for start in range(0, len(group), chunk):
                 part = group[start : start + chunk]
-                points, weights = quadrature_points(coords[part], rule=rule, outer_nodes=q)
+                points, weights = quadrature_points(
+                    coords[part], rule=rule, outer_nodes=q, group_sizes=group_sizes
+                )
                 part_scalar, part_vectors = integrand(coords[part], points, weights)
+                if vectors is None:
+                    vectors = np.zeros((runs, part_vectors.shape[1], d))
                 runs_in_part = of_rank[part]
                 scalar[runs_in_part] = part_scalar
                 vectors[runs_in_part] = np.einsum("rnk,rkd->rnd", part_vectors, basis[runs_in_part, :k])
@@ -182,9 +198,9 @@ def population_loss(mu, mu_star, *, rule=LineRule()):
     return population_loss_and_gradient(mu, mu_star, rule=rule)[0]
 
 
-def _points_per_run(n, k, rule, outer_nodes):
+def _points_per_run(group_sizes, k, rule, outer_nodes):
     """Upper bound on the integration points per run (for chunking)."""
-    crossings = crossings_kept(n, rule=rule)
+    crossings = sum(crossings_kept(size, rule=rule) for size in group_sizes)
     edges = int(np.ceil(2 * rule.half_width / rule.base_panel_width)) + 1
     edges += crossings * (2 * len(rule.grading) + 1)
     return (edges - 1) * rule.legendre_nodes * outer_nodes ** (k - 1)

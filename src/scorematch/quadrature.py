@@ -132,17 +132,21 @@ def crossings_kept(n_components, *, rule):
     return n_components - 1 if rule.max_crossings is None else rule.max_crossings
 
 
-def panel_edges(intercepts, slopes, *, rule):
-    """Sorted panel edges (B, E) on [-half_width, half_width] for each line.
+def _group_slices(n_logits, group_sizes):
+    """Column slices of consecutive softmax groups (default: one group of all logits)."""
+    sizes = (n_logits,) if group_sizes is None else tuple(group_sizes)
+    if sum(sizes) != n_logits:
+        raise ValueError(f"group_sizes {sizes} do not add up to the {n_logits} logits")
+    starts = np.cumsum((0,) + sizes)
+    return [slice(a, b) for a, b in zip(starts[:-1], starts[1:])]
 
-    Base edges are uniform; each retained crossing adds edges at
-    location + grading_offsets / steepness, clipped to the domain.  The retained crossings
-    are the ones with the smallest envelope gap, ties going to the earlier pair.
-    Edges that fall outside the domain collapse onto its ends (zero-width panels with
-    zero weight), which keeps the shape fixed across a batch.
+
+def _graded_crossing_edges(intercepts, slopes, *, rule):
+    """Graded edges (B, m) around the retained crossings of one softmax group, unclipped.
+
+    The retained crossings are the ones with the smallest envelope gap (against this
+    group's own envelope), ties going to the earlier pair.
     """
-    h = rule.half_width
-    base = np.broadcast_to(base_edges(rule), (intercepts.shape[0], len(base_edges(rule))))
     location, steepness, gap = crossing_points(intercepts, slopes)
     n_keep = min(crossings_kept(intercepts.shape[1], rule=rule), location.shape[1])
     if n_keep < location.shape[1]:
@@ -152,18 +156,42 @@ def panel_edges(intercepts, slopes, *, rule):
     offsets = grading_offsets(rule)
     with np.errstate(divide="ignore", invalid="ignore"):
         graded = location[..., None] + offsets / steepness[..., None]
+    return graded.reshape(len(intercepts), -1)
+
+
+def panel_edges(intercepts, slopes, *, rule, group_sizes=None):
+    """Sorted panel edges (B, E) on [-half_width, half_width] for each line.
+
+    Base edges are uniform; each retained crossing adds edges at
+    location + grading_offsets / steepness, clipped to the domain.
+    Edges that fall outside the domain collapse onto its ends (zero-width panels with
+    zero weight), which keeps the shape fixed across a batch.
+    group_sizes: the columns form consecutive softmax groups of these sizes (default one
+    group); only crossings within a group are transitions, and each group's crossings are
+    ranked against that group's own upper envelope.
+    """
+    h = rule.half_width
+    base = np.broadcast_to(base_edges(rule), (intercepts.shape[0], len(base_edges(rule))))
+    graded = np.concatenate(
+        [
+            _graded_crossing_edges(intercepts[:, group], slopes[:, group], rule=rule)
+            for group in _group_slices(intercepts.shape[1], group_sizes)
+        ],
+        axis=1,
+    )
     graded = np.nan_to_num(graded, nan=h, posinf=h, neginf=-h)
-    edges = np.concatenate([base, np.clip(graded, -h, h).reshape(len(base), -1)], axis=1)
+    edges = np.concatenate([base, np.clip(graded, -h, h)], axis=1)
     return np.sort(edges, axis=1)
 
 
-def line_nodes(intercepts, slopes, *, rule):
+def line_nodes(intercepts, slopes, *, rule, group_sizes=None):
     """Nodes and weights for E[F(Y)], Y ~ N(0, 1), F a function of the logits.
 
-    intercepts, slopes: (B, n) affine logits along the line.
+    intercepts, slopes: (B, n) affine logits along the line; group_sizes: their softmax
+    groups (see :func:`panel_edges`).
     Returns nodes (B, Q) and weights (B, Q) (Gaussian density included).
     """
-    edges = panel_edges(intercepts, slopes, rule=rule)
+    edges = panel_edges(intercepts, slopes, rule=rule, group_sizes=group_sizes)
     t, w = gauss_legendre(rule)
     centre = 0.5 * (edges[:, 1:] + edges[:, :-1])
     half = 0.5 * (edges[:, 1:] - edges[:, :-1])

@@ -77,18 +77,23 @@ def full_gradient(mu, mu_star, *, rule=LineRule()):
     return float(loss[0]), grad[0].ravel()
 
 
-def finite_difference_hessian(mu, mu_star, *, step, rule=LineRule()):
+def finite_difference_hessian(
+    mu, mu_star, *, step, rule=LineRule(), loss_and_gradient=population_loss_and_gradient
+):
     """Hessian (n*d, n*d) of L at mu (n, d) by central differences of the exact gradient.
 
     Column j is (grad(mu + h e_j) - grad(mu - h e_j)) / (2h); all 2 n d perturbed
     configurations go through the engine as one batch.  Returns the symmetrised Hessian
     and the largest asymmetry |H - H^T| of the raw one (a check on the step).
+    loss_and_gradient(batch (B, n, d), mu_star, rule=rule) -> (loss, gradient (B, n, d)):
+    the loss to differentiate (default the single-Gaussian population loss; mu_star is
+    passed through, e.g. a mixture's means).
     """
     mu = np.asarray(mu, dtype=np.float64)
     size = mu.size
     shifts = step * np.eye(size).reshape(size, *mu.shape)
     batch = np.concatenate([mu[None] + shifts, mu[None] - shifts])
-    _, grads = population_loss_and_gradient(batch, mu_star, rule=rule)
+    _, grads = loss_and_gradient(batch, mu_star, rule=rule)
     grads = grads.reshape(2, size, size)
     raw = (grads[0] - grads[1]) / (2 * step)  # raw[j] = d grad / d theta_j
     raw = raw.T

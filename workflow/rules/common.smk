@@ -58,6 +58,7 @@ def report_inputs():
         + theorem_targets()
         + step_size_targets()
         + beyond_targets()
+        + mixture_targets()
         if f.endswith(".png")
     ]
     return figures + [

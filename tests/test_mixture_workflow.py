@@ -1,0 +1,42 @@
+"""Scheduling of the mixture experiments, in a throw-away copy of the workflow: a figure
+schedules only its kind's chain; adding a separation reruns only the new case."""
+
+import pytest
+from workflow_copy import SMALL, copy_workflow, scheduled_jobs, snakemake
+
+# a few steps and seeds: enough records for the rates stage's 1.5-decade tail window
+TINY = """mixture:
+  n_steps: 200
+  n_records: 30
+  exact:
+    separations: [2, 8]
+    runs: 2
+"""
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    (workdir / "tiny.yaml").write_text(TINY)
+    return workdir
+
+
+def scheduled(workdir, *targets, configfiles):
+    result = snakemake(workdir, "--cores", "1", "-n", *targets, configfiles=configfiles)
+    return [(rule, wildcards) for _, rule, wildcards in scheduled_jobs(result.stdout + result.stderr)]
+
+
+def test_mixture_figure_schedules_only_its_kind(workdir):
+    jobs = scheduled(workdir, "figures/mixture_over.png", configfiles=(SMALL,))
+    assert sorted({rule for rule, _ in jobs}) == ["mixture_case", "mixture_summary", "plot_mixture"]
+    cases = [w for rule, w in jobs if rule == "mixture_case"]
+    assert len(cases) == 4 and all("kind=over" in w for w in cases)
+
+
+def test_added_separation_reruns_only_the_new_case(workdir):
+    configs = (SMALL, "tiny.yaml")
+    snakemake(workdir, "--cores", "1", "results/mixture/exact.json", configfiles=configs)
+    assert scheduled(workdir, "results/mixture/exact.json", configfiles=configs) == []
+    (workdir / "more.yaml").write_text("mixture:\n  exact:\n    separations: [2, 4, 8]\n")
+    jobs = scheduled(workdir, "results/mixture/exact.json", configfiles=(*configs, "more.yaml"))
+    assert sorted(jobs) == [("mixture_case", "kind=exact, n=2, delta=4"), ("mixture_summary", "kind=exact")]

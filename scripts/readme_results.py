@@ -1,5 +1,6 @@
-"""Rewrite the README's "What the run measured" block from results/claims.json and
-results/step_size.json (run by `make readme-results`).
+"""Rewrite the README's "What the run measured" block from results/claims.json,
+results/step_size.json and the summaries of the experiments past the paper (run by
+`make readme-results`).
 
 Usage: python scripts/readme_results.py [--config NAME] [--readme README.md] [--results results]
 """
@@ -9,6 +10,7 @@ import json
 from pathlib import Path
 
 from scorematch.claims import measured_block, replace_between_markers
+from scorematch import readme_tables
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--readme", type=Path, default=Path("README.md"))
@@ -18,6 +20,25 @@ args = parser.parse_args()
 claims = json.loads((args.results / "claims.json").read_text())
 step_size_path = args.results / "step_size.json"
 step_rows = json.loads(step_size_path.read_text())["rows"] if step_size_path.exists() else []
-block = measured_block(claims, step_rows, config_name=args.config)
+
+
+def summary(name):
+    """A results JSON, or None when that experiment was not run."""
+    path = args.results / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+lines = []
+for name, table in (
+    ("phase/critical_spread.json", readme_tables.phase_lines),
+    ("noise_scale/fractions.json", readme_tables.noise_scale_lines),
+    ("gradient_em/summary.json", lambda s: readme_tables.method_lines("Gradient EM", s)),
+    ("alternatives/summary.json", lambda s: readme_tables.method_lines("Other dynamics", s)),
+):
+    if summary(name) is not None:
+        lines += table(summary(name))
+mixture = {path.stem: json.loads(path.read_text()) for path in sorted((args.results / "mixture").glob("*.json"))}
+lines += readme_tables.mixture_lines(mixture)
+block = measured_block(claims, step_rows, config_name=args.config) + "".join(f"{line}\n" for line in lines)
 args.readme.write_text(replace_between_markers(args.readme.read_text(), block))
 print(f"{args.readme}: measured block rewritten ({len(claims['claims'])} claim rows)")

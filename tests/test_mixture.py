@@ -294,3 +294,19 @@ def test_mixture_descent_takes_the_reference_gradient_steps():
 def test_mixture_truth_takes_exact_gradient_steps_only(fields):
     with pytest.raises(ValueError, match="mixture truth"):
         Dynamics(truth="mixture", **fields)
+
+
+def test_readme_lines_show_each_case_with_its_interval_and_sigma_star():
+    from scorematch.mixture import fraction_with_interval
+    from scorematch.readme_tables import mixture_lines
+
+    recovered = fraction_with_interval([True] * 3 + [False] * 37, level=0.95)
+    rate = {"recovered_with_diverging_mean_curve": {"exponent": -1.2, "ci": [-1.3, -1.1], "runs": 3}}
+    summaries = {
+        "exact": {"cases": [{"n": 2, "separation": 4.0, "recovered": recovered, "diverging_counts": {"0": 3, "1": 37}, "rate": rate}]},
+        "small_init": {"cases": [{"n": 2, "separation": 8.0, "sigma_star": None, "sigma_star_status": "above_grid"}]},
+    }
+    text = "\n".join(mixture_lines(summaries))
+    assert f"| 2 | 4 | 3/40 [{recovered['ci_lo']:.2f}, {recovered['ci_hi']:.2f}] | 0: 3, 1: 37 |" in text
+    assert "-1.200 [-1.300, -1.100] (3 runs)" in text
+    assert "| 2 | 8 | - (above_grid) |" in text

@@ -1,0 +1,109 @@
+"""The README's generated "What the run measured" tables beyond the claims: markdown lines
+from the JSON summaries under results/ (JSON in, text out; `make readme-results` writes them).
+"""
+
+
+def _number(value, fmt=".3g"):
+    return "-" if value is None else format(value, fmt)
+
+
+def phase_lines(summary):
+    """The phase diagram: the fitted law ln sigma* = a + b M per n (standard errors, residual
+    sd) beside the same fit against M^3, and the M whose sigma* lies outside the grid."""
+    lines = [
+        "",
+        f"Phase diagram (d = {summary['dim']}, eta = {summary['eta']}, {summary['n_steps']} steps, "
+        f"{summary['runs_per_cell']} seeds per cell; {summary['definition']}):",
+        "",
+        "| n | M with sigma* in the grid | ln sigma* = a + b M | residual sd | fit against M^3: residual sd | M outside the grid |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for n, entry in summary["by_n"].items():
+        inside = [c["M"] for c in entry["columns"] if c["status"] == "ok"]
+        outside = [f"{c['M']:g} ({c['status']})" for c in entry["columns"] if c["status"] != "ok"]
+        fit, fit3 = entry["fit_ln_sigma_vs_M"], entry["fit_ln_sigma_vs_M3"]
+        law = "-" if fit is None else (
+            f"{fit['intercept']:.2f} (+-{fit['intercept_se']:.2f}) {fit['slope']:+.3f} (+-{fit['slope_se']:.3f}) M"
+        )
+        lines.append(
+            f"| {n} | {', '.join(f'{m:g}' for m in inside)} | {law} | {_number(fit and fit['residual_sd'], '.2f')} "
+            f"| {_number(fit3 and fit3['residual_sd'], '.2f')} | {', '.join(outside) or '-'} |"
+        )
+    return lines
+
+
+def noise_scale_lines(summary):
+    """The noise-scale sweep: all-converge fraction per t, against the sufficient threshold."""
+    return [
+        "",
+        f"Noise scale (eta = {summary['eta']}, {summary['n_steps']} steps, {summary['runs_per_t']} seeds per t; "
+        f"{summary['definition']}):",
+        "",
+        "| t | " + " | ".join(f"{row['t']:g}" for row in summary["fractions"]) + " |",
+        "| --- |" + " --- |" * len(summary["fractions"]),
+        "| all converged | " + " | ".join(f"{row['fraction_all']:.2f}" for row in summary["fractions"]) + " |",
+    ]
+
+
+def method_lines(title, summary):
+    """Score-matching GD beside other dynamics from the same starts: tail exponents (per-run
+    median and quartiles, exponent of the mean curve), final loss and outcome counts."""
+    lines = [
+        "",
+        f"{title} (from {summary['case']}'s first {summary['runs']} starts, eta = {summary['eta']}, "
+        f"{summary['n_steps']} steps, tail window tau in [{summary['tail_window'][0]:.3g}, "
+        f"{summary['tail_window'][1]:.3g}]):",
+        "",
+        "| method | exponent median [q25, q75] | exponent of the mean curve | final loss median | outcomes |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, m in summary["methods"].items():
+        quartiles = m["exponent_q25_q75"] or [None, None]
+        lines.append(
+            f"| {name} | {_number(m['exponent_median'], '.3f')} [{_number(quartiles[0], '.3f')}, "
+            f"{_number(quartiles[1], '.3f')}] | {_number(m['exponent_of_mean_curve'], '.3f')} "
+            f"| {_number(m['final_loss_median'])} | {', '.join(f'{k}: {v}' for k, v in m['outcomes'].items())} |"
+        )
+    return lines
+
+
+def _interval_text(fraction):
+    return f"{fraction['count']}/{fraction['runs']} [{fraction['ci_lo']:.2f}, {fraction['ci_hi']:.2f}]"
+
+
+def _exponent_text(rate):
+    curve = rate["recovered_with_diverging_mean_curve"]
+    if curve is None:
+        return "-"
+    return f"{curve['exponent']:.3f} [{curve['ci'][0]:.3f}, {curve['ci'][1]:.3f}] ({curve['runs']} runs)"
+
+
+def mixture_lines(summaries):
+    """Markdown lines for the README from the kind summaries ({kind: kind_summary JSON}):
+    recovery fractions with intervals and tail exponents per (n, Delta), sigma* per Delta."""
+    lines = []
+    for kind in ("exact", "over"):
+        if kind not in summaries:
+            continue
+        lines += [
+            "",
+            f"Mixture, `{kind}` (both components recovered, 95% Clopper-Pearson; loss tail exponent of the "
+            "seed-mean curve of the recovered runs with a diverging student, bootstrap 95%):",
+            "",
+            "| n | Delta | recovered | diverging students (count: runs) | tail exponent |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        lines += [
+            f"| {row['n']} | {row['separation']:g} | {_interval_text(row['recovered'])} "
+            f"| {', '.join(f'{k}: {v}' for k, v in row['diverging_counts'].items())} | {_exponent_text(row['rate'])} |"
+            for row in summaries[kind]["cases"]
+        ]
+    if "small_init" in summaries:
+        lines += ["", "Mixture, `small_init` (sigma* = largest initial spread with split fraction >= the level):", ""]
+        lines += ["| n | Delta | sigma* |", "| --- | --- | --- |"]
+        lines += [
+            f"| {row['n']} | {row['separation']:g} | "
+            f"{'-' if row['sigma_star'] is None else format(row['sigma_star'], '.3g')} ({row['sigma_star_status']}) |"
+            for row in summaries["small_init"]["cases"]
+        ]
+    return lines

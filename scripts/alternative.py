@@ -17,8 +17,14 @@ mu_star = source["target"]
 seed_name = f"alternatives/{snakemake.wildcards.method}"
 generators = run_generators(snakemake.params.root_seed, seed_name, n_runs=runs, stream=STREAM_SAMPLING)
 dynamics, step_size = alternative_dynamics(method, eta=spec["eta"])
-logger.info("%s from %s: %d runs, step size %g, %d steps", method, snakemake.params.case, runs, step_size,
-            int(source["tau"][-1]))
+logger.info(
+    "%s from %s: %d runs, step size %g, %d steps",
+    method,
+    snakemake.params.case,
+    runs,
+    step_size,
+    int(source["tau"][-1]),
+)
 trajectory = gradient_descent(
     initial,
     mu_star,

@@ -22,13 +22,17 @@ for case, path in zip(snakemake.params.cases, snakemake.input):
     fits[case]["outcome"] = arrays["outcome"].tolist()
     logger.info(
         "%s/%s: exponent %s CI %s over %s (%d runs); log-corrected p %s; %s",
-        experiment, case, fits[case]["exponent"], fits[case]["ci"], fits[case]["windows"]["tail"],
-        fits[case]["n_runs"], fits[case]["log_corrected"]["p"], fits[case]["error"] or "",
+        experiment,
+        case,
+        fits[case]["exponent"],
+        fits[case]["ci"],
+        fits[case]["windows"]["tail"],
+        fits[case]["n_runs"],
+        fits[case]["log_corrected"]["p"],
+        fits[case]["error"] or "",
     )
 
-provenance = snakemake_provenance(
-    snakemake, experiment=f"rates/{experiment}", section=settings, run_seeds=seeds
-)
+provenance = snakemake_provenance(snakemake, experiment=f"rates/{experiment}", section=settings, run_seeds=seeds)
 save_json(
     snakemake.output[0],
     {"experiment": experiment, "settings": settings, "cases": fits},

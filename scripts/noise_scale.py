@@ -6,7 +6,14 @@ import numpy as np
 from scorematch.beyond import noise_threshold, relative_convergence
 from scorematch.beyond_figures import noise_scale_figure
 from scorematch.dynamics import divergence_reporter, gradient_descent, log_spaced_steps
-from scorematch.pipeline import progress_reporter, rule_logger, save_figure, save_json, save_results, snakemake_provenance
+from scorematch.pipeline import (
+    progress_reporter,
+    rule_logger,
+    save_figure,
+    save_json,
+    save_results,
+    snakemake_provenance,
+)
 from scorematch.population import scale_to_noise
 from scorematch.seeding import STREAM_INIT, run_generators, run_spawn_key
 

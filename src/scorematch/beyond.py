@@ -1,4 +1,4 @@
-"""Numerics of the "past the paper" experiments (issue 7).
+"""Numerics of the "past the paper" experiments.
 
 - Phase diagram of the intermediate regime: outcome fractions per (initial spread sigma,
   distance M) cell, the empirical critical spread sigma*(M) and a least-squares law for
@@ -139,7 +139,8 @@ def _em_direction_on_points(coords, points, weights):
 def gradient_em_direction(mu, mu_star, *, rule=LineRule()):
     """Population gradient-EM direction 2 E[w_i(x) g(x)], g = sum_j w_j mu_j - mu*.
 
-    The numpy reference of the descent's :data:`GRADIENT_EM` dynamics.  The first term of the score-matching gradient; by Stein's identity it equals
+    The numpy reference of the descent's :data:`GRADIENT_EM` dynamics.  The first term of
+    the score-matching gradient; by Stein's identity it equals
     -2 E[w_i(x) (x - mu_i)], x ~ N(mu*, I).  Same reduced k-dimensional quadrature as
     :func:`scorematch.population.population_loss_and_gradient`.
     mu: (R, n, d); mu_star: (d,) or (R, d).  Returns (R, n, d).
@@ -178,7 +179,7 @@ def time_averaged_loss_and_gradient(mu, mu_star, *, noise_scales, rule=LineRule(
 
     The numpy reference of the descent's Dynamics(noise_scales=...).
     The parameters mu_i are shared across levels: L_t(mu) = L(e^{-t} mu; e^{-t} mu*)
-    (student and data scaled alike, PAPER.md), so grad_mu L_t = e^{-t} (grad L)(e^{-t} mu).
+    (student and data scaled alike), so grad_mu L_t = e^{-t} (grad L)(e^{-t} mu).
     mu: (R, n, d) unscaled; mu_star: (d,); noise_scales: (T,) values of t, equal weights.
     Returns loss (R,) and gradient (R, n, d).
     """

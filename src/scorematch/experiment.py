@@ -47,16 +47,12 @@ def initial_parameters(spec, generators):
         spreads = np.asarray(init["spreads"], dtype=np.float64)
         if len(generators) % len(spreads):
             raise ValueError(
-                f"cluster init: runs ({len(generators)}) must be a multiple of "
-                f"len(spreads) ({len(spreads)})"
+                f"cluster init: runs ({len(generators)}) must be a multiple of len(spreads) ({len(spreads)})"
             )
         centre = np.zeros(d)
         centre[0] = init["centre_norm"]
         unscaled = np.stack(
-            [
-                centre + spreads[r % len(spreads)] * cluster_offsets(rng, n=n, d=d)
-                for r, rng in enumerate(generators)
-            ]
+            [centre + spreads[r % len(spreads)] * cluster_offsets(rng, n=n, d=d) for r, rng in enumerate(generators)]
         )
     else:
         mean = np.zeros(d)
@@ -107,7 +103,13 @@ def run_specification(spec, *, root_seed, name, on_record=None, on_diverge=None)
         generators = run_generators(root_seed, name, n_runs=runs, stream=STREAM_SAMPLING)
         dynamics = Dynamics(batch_size=spec["batch_size"])
     return descend_and_classify(
-        initial, mu_star, spec, dynamics=dynamics, generators=generators, rule=rule, on_record=on_record,
+        initial,
+        mu_star,
+        spec,
+        dynamics=dynamics,
+        generators=generators,
+        rule=rule,
+        on_record=on_record,
         on_diverge=on_diverge,
     )
 

@@ -79,7 +79,11 @@ def fit_case(tau, loss, *, tail_decades, slope_window_decades, min_tail_points, 
         "slope_end": None,
         "tail_loss_min": None,
         "tail_loss_max": None,
-        "local_slopes": {"centres": _list(centres), "mean": _list(mean_slopes[0]), "runs": [_list(r) for r in run_slopes]},
+        "local_slopes": {
+            "centres": _list(centres),
+            "mean": _list(mean_slopes[0]),
+            "runs": [_list(r) for r in run_slopes],
+        },
     }
     try:
         lo, hi = tail_window(tau, decades=tail_decades, min_points=min_tail_points)
@@ -99,8 +103,13 @@ def fit_case(tau, loss, *, tail_decades, slope_window_decades, min_tail_points, 
         "exponent": _finite_or_none(exponent),
         "ci": _list(ci),
         "run_exponents": _list(run_exponents),
-        "log_corrected": {"p": _finite_or_none(p), "ci": _list(p_ci), "ssr": _finite_or_none(ssr),
-                          "ssr_power": _finite_or_none(ssr_power), "better": better},
+        "log_corrected": {
+            "p": _finite_or_none(p),
+            "ci": _list(p_ci),
+            "ssr": _finite_or_none(ssr),
+            "ssr_power": _finite_or_none(ssr_power),
+            "better": better,
+        },
         "slope_start": _finite_or_none(slopes_in_tail[0]) if len(slopes_in_tail) else None,
         "slope_end": _finite_or_none(slopes_in_tail[-1]) if len(slopes_in_tail) else None,
         "tail_loss_min": _finite_or_none(np.nanmin(mean[in_tail])),
@@ -165,6 +174,5 @@ def check_minibatch_pairing(exact_name, exact_spec, minibatch_name, minibatch_sp
     exact_seed = exact_spec.get("seed_name", exact_name)
     if minibatch_spec.get("seed_name", minibatch_name) != exact_seed:
         raise ValueError(
-            f"{minibatch_name} must start from {exact_name}'s initial parameters: "
-            f"set seed_name: {exact_seed}"
+            f"{minibatch_name} must start from {exact_name}'s initial parameters: set seed_name: {exact_seed}"
         )

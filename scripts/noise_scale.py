@@ -3,8 +3,9 @@ start with random perturbations -> results/noise_scale/fractions.npz and .json, 
 
 import numpy as np
 
-from scorematch.beyond import noise_threshold, relative_convergence
+from scorematch.beyond import relative_convergence
 from scorematch.beyond_figures import noise_scale_figure
+from scorematch.claims import noise_scale_threshold
 from scorematch.dynamics import divergence_reporter, gradient_descent, log_spaced_steps
 from scorematch.pipeline import (
     progress_reporter,
@@ -41,7 +42,7 @@ n_converged, all_converged = relative_convergence(trajectory.distance, ratio=sec
 n_converged = n_converged.reshape(len(ts), runs)
 all_converged = all_converged.reshape(len(ts), runs)
 fraction = all_converged.mean(axis=1)
-threshold = noise_threshold(n, section["distance"])
+threshold = noise_scale_threshold(n=n, initial_distance=section["distance"])
 for t, f in zip(ts, fraction):
     logger.info("t = %.3g: all-converge fraction %.3f", t, f)
 provenance = snakemake_provenance(

@@ -10,7 +10,6 @@ from scorematch.beyond import (
     critical_spread,
     fit_line,
     gradient_em_direction,
-    noise_threshold,
     outcome_fractions,
     phase_initial,
     phase_outcomes,
@@ -132,10 +131,6 @@ def test_phase_outcomes_labels():
     fractions = outcome_fractions(outcome)
     assert fractions["other"] == pytest.approx(0.4)
     assert sum(fractions.values()) == pytest.approx(1.0)
-
-
-def test_noise_threshold():
-    assert noise_threshold(3, 4.0) == pytest.approx(np.log(12.0) + 2.0)
 
 
 def test_relative_convergence():

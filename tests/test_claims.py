@@ -20,6 +20,7 @@ from scorematch.claims import (
     evaluate,
     largest_hessian_eigenvalues,
     measured_on,
+    noise_scale_threshold,
     registry,
     state_counts,
 )
@@ -242,3 +243,7 @@ def test_no_dispatch_on_theorem_names_outside_the_registry():
     offenders = [str(f) for f in files if f.name != "claims.py" and pattern.search(f.read_text())]
     assert offenders == []
     assert STATES == ("holds", "fails", "outside", "inconclusive")
+
+
+def test_noise_scale_threshold():
+    assert noise_scale_threshold(n=3, initial_distance=4.0) == pytest.approx(np.log(12.0) + 2.0)

@@ -5,7 +5,7 @@
   log sigma* against M.
 - Population gradient EM: the first term of the score-matching gradient only,
   2 E[w_i g] = -2 E[w_i (x - mu_i)] (Stein's identity), on the same quadrature rule.
-- Noise scale: the paper's sufficient threshold t >= log n + log M + 2 (Theorem 2.1).
+- Noise scale: convergence relative to the start, for the all-converge fraction against t.
 - Alternative dynamics from the same initial parameters: GD on the loss averaged over
   several noise levels, SGD and Adam, all as a :class:`scorematch.dynamics.Dynamics` of
   the one descent path.
@@ -152,11 +152,6 @@ GRADIENT_EM = Dynamics(direction="em")
 
 
 # ------------------------------------------------------------------ noise scale
-
-
-def noise_threshold(n_components, distance):
-    """Theorem 2.1's sufficient noise scale log n + log M + 2."""
-    return float(np.log(n_components) + np.log(distance) + 2.0)
 
 
 def relative_convergence(distance, *, ratio):

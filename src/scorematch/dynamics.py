@@ -96,6 +96,23 @@ class Trajectory:
     diverged_at: np.ndarray
 
 
+def trajectory_arrays(trajectory, *, initial, target):
+    """The arrays a result file of one descent stores, as a dict name -> array.
+
+    tau, loss, distance, final and diverged_at of the :class:`Trajectory`; initial
+    (R, n, d) and target (d,) as given.
+    """
+    return {
+        "tau": trajectory.tau,
+        "loss": trajectory.loss,
+        "distance": trajectory.distance,
+        "initial": initial,
+        "final": trajectory.final,
+        "target": target,
+        "diverged_at": trajectory.diverged_at,
+    }
+
+
 def log_spaced_steps(n_steps, *, n_records):
     """Iteration counts 0, then about n_records log-spaced values up to n_steps: (T,) int64."""
     grid = np.unique(np.round(np.logspace(0, np.log10(max(n_steps, 1)), n_records)).astype(np.int64))

@@ -29,6 +29,7 @@ from scorematch.rates import (
     tail_fit,
     tail_window,
 )
+from scorematch.seeding import case_seed_name
 
 
 def _finite_or_none(value):
@@ -171,8 +172,8 @@ def check_minibatch_pairing(exact_name, exact_spec, minibatch_name, minibatch_sp
             f"{ {k: (exact_spec.get(k), minibatch_spec.get(k)) for k in differ} }; "
             f"only {', '.join(_PROTOCOL_KEYS)} may differ"
         )
-    exact_seed = exact_spec.get("seed_name", exact_name)
-    if minibatch_spec.get("seed_name", minibatch_name) != exact_seed:
+    exact_seed = case_seed_name(exact_spec, exact_name)
+    if case_seed_name(minibatch_spec, minibatch_name) != exact_seed:
         raise ValueError(
             f"{minibatch_name} must start from {exact_name}'s initial parameters: set seed_name: {exact_seed}"
         )

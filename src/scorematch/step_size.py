@@ -12,6 +12,7 @@ import numpy as np
 from scorematch.claims import largest_hessian_eigenvalues
 from scorematch.quadrature import LineRule
 from scorematch.rate_summary import fit_case
+from scorematch.seeding import case_seed_name
 
 OUTCOMES = ("all", "one", "other", "diverged")
 
@@ -25,7 +26,7 @@ def sweep_spec(base_spec, *, base_name, eta, runs, n_steps, n_records):
         "runs": runs,
         "n_steps": n_steps,
         "n_records": n_records,
-        "seed_name": base_spec.get("seed_name", base_name),
+        "seed_name": case_seed_name(base_spec, base_name),
     }
 
 

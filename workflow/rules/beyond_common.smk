@@ -1,4 +1,4 @@
-# Helpers of the "past the paper" stage (workflow/rules/beyond.smk): "past the paper" experiments.
+# Helpers of the "past the paper" stage (workflow/rules/beyond.smk).
 import numpy as np
 
 PHASE = config.get("phase")

@@ -12,7 +12,7 @@ rule alternative:
     wildcard_constraints:
         method="[A-Za-z0-9_.-]+",
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=60,
         mem_mb=2000,
@@ -44,7 +44,7 @@ rule plot_alternatives:
     benchmark:
         "results/benchmarks/alternatives/plot.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,

@@ -10,7 +10,7 @@ rule gradient_em:
     benchmark:
         "results/benchmarks/gradient_em/run.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=60,
         mem_mb=2000,
@@ -40,7 +40,7 @@ rule plot_gradient_em:
     benchmark:
         "results/benchmarks/gradient_em/plot.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,

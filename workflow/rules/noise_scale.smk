@@ -14,7 +14,7 @@ rule noise_scale:
     benchmark:
         "results/benchmarks/noise_scale/run.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=60,
         mem_mb=2000,

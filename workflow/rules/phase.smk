@@ -13,7 +13,7 @@ rule phase_column:
         n="[0-9]+",
         M="[0-9.e+-]+",
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=60,
         mem_mb=2000,
@@ -43,7 +43,7 @@ rule phase_summary:
     benchmark:
         "results/benchmarks/phase/summary.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,

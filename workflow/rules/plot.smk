@@ -14,7 +14,7 @@ rule plot_fig1:
     benchmark:
         "results/benchmarks/plot/fig1.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,

@@ -17,7 +17,7 @@ rule fit_rates:
     benchmark:
         "results/benchmarks/rates/fit/{experiment}.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,
@@ -39,7 +39,7 @@ rule gather_rates:
     benchmark:
         "results/benchmarks/rates/gather.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=5,
         mem_mb=500,
@@ -71,7 +71,7 @@ rule plot_rates:
     benchmark:
         "results/benchmarks/plot/rates.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,
@@ -102,7 +102,7 @@ rule plot_rates_minibatch:
     benchmark:
         "results/benchmarks/plot/rates_minibatch.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,

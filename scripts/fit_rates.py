@@ -15,7 +15,7 @@ for case, path in zip(snakemake.params.cases, snakemake.input):
     arrays = load_results(path)
     # the bootstrap's own stream, keyed like a run: rates/<experiment>/<case>
     name = f"rates/{experiment}/{case}"
-    rng = run_generators(snakemake.config["root_seed"], name, n_runs=1, stream=STREAM_SAMPLING)[0]
+    rng = run_generators(snakemake.params.root_seed, name, n_runs=1, stream=STREAM_SAMPLING)[0]
     seeds.append(run_spawn_key(name, 0, STREAM_SAMPLING))
     fits[case] = fit_case(arrays["tau"], arrays["loss"], rng=rng, **settings)
     fits[case]["n_converged"] = arrays["n_converged"].tolist()

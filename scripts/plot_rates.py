@@ -23,7 +23,7 @@ for name, result_path, fit_path in zip(params.names, snakemake.input.results, pa
     label = f"{name} ({runs} run{'s' if runs > 1 else ''})"
     curves.append({"label": label, "tau": arrays["tau"], "loss": arrays["loss"], "fit": fit})
 
-provenance = snakemake_provenance(snakemake, experiment="rates", section=snakemake.config["rates"], run_seeds=[])
+provenance = snakemake_provenance(snakemake, experiment="rates", section=snakemake.params.section, run_seeds=[])
 tol = params.exponent_tol
 if params.kind == "minibatch":
     # the comparison is meaningful only for the same run from the same start

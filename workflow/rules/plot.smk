@@ -20,6 +20,10 @@ rule plot_fig1:
         mem_mb=1000,
     params:
         cases=case_names("fig1"),
+        section={
+            **{case: config["fig1"]["cases"][case] for case in case_names("fig1")},
+            "defaults": config["fig1"]["defaults"],
+        },
         command=lambda wc, output: regenerate_command(output.pdf),
     script:
         "../../scripts/plot_fig1.py"

@@ -24,6 +24,7 @@ rule fit_rates:
     params:
         cases=lambda wc: case_names(wc.experiment),
         settings={key: RATES[key] for key in RATE_FIT_KEYS},
+        root_seed=config["root_seed"],
         command=lambda wc, output: regenerate_command(output[0]),
     script:
         "../../scripts/fit_rates.py"
@@ -44,6 +45,7 @@ rule gather_rates:
         runtime=5,
         mem_mb=500,
     params:
+        section=RATES,
         command=lambda wc, output: regenerate_command(output[0]),
     script:
         "../../scripts/gather_rates.py"
@@ -76,6 +78,7 @@ rule plot_rates:
         runtime=10,
         mem_mb=1000,
     params:
+        section=RATES,
         kind="rates",
         exponent_tol=CLAIMS["thresholds"]["exponent_tol"],
         panels=scaled_loss_panels(eps=CLAIMS["thresholds"]["eps"]),
@@ -107,6 +110,7 @@ rule plot_rates_minibatch:
         runtime=10,
         mem_mb=1000,
     params:
+        section=RATES,
         kind="minibatch",
         exponent_tol=CLAIMS["thresholds"]["exponent_tol"],
         names=minibatch_figure_cases(),

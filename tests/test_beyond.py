@@ -252,3 +252,16 @@ def test_sgd_with_a_large_batch_approaches_the_exact_gradient():
 def test_alternative_dynamics_names_unknown_kind():
     with pytest.raises(ValueError, match="unknown method kind 'rmsprop'.*time_averaged, sgd, adam"):
         alternative_dynamics({"kind": "rmsprop"}, eta=0.1)
+
+
+@pytest.mark.parametrize(
+    "fraction, expected",
+    [([0.5, 1.0, 0.5, 1.0], 3.0), ([1.0, 1.0, 1.0, 1.0], 0.0), ([1.0, 1.0, 1.0, 0.75], None)],
+)
+def test_noise_scale_summary_smallest_t_with_fraction_one_from_there_on(fraction, expected):
+    from scorematch.beyond import noise_scale_summary
+
+    section = {"converge_ratio": 0.1, "eta": 0.5, "n_steps": 10, "runs": 4}
+    summary = noise_scale_summary(np.array([0.0, 1.0, 2.0, 3.0]), np.array(fraction), 4.5, section)
+    assert summary["smallest_t_with_fraction_1_from_there_on"] == expected
+    assert [row["fraction_all"] for row in summary["fractions"]] == fraction

@@ -78,12 +78,16 @@ timings:
 	  awk -v f="$$f" 'NR == 2 {printf "%9.1f s  %s\n", $$1, f}' "$$f"; done | sort -rn | head -n 15
 	@find results/benchmarks -name '*.tsv' -exec awk 'FNR == 2 {s += $$1} END {printf "%9.1f s  sum over all jobs (wall time is less: jobs run in parallel)\n", s}' {} +
 
-test: setup
+# the checks a reviewer runs come first: lint failures stop the suite
+test: setup lint
 	$(BIN)/python -m pytest -ra
 
+PYTHON_SOURCES := src scripts tests benchmarks
 lint: setup
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/ruff check $(PYTHON_SOURCES)
+	$(BIN)/ruff format --check $(PYTHON_SOURCES)
 
 # the README's "What the run measured" block from results/claims.json, naming the config
 # those results were made with (the last run's, or CONFIG)

@@ -77,7 +77,9 @@ def quad_gradient_1d(c):
             return 2 * w[i] * (g + (c[i] - g) * g * (y - c[i])) * np.exp(-0.5 * y * y) / np.sqrt(2 * np.pi)
 
         cuts = sorted({0.5 * (a + b) for a in c for b in c if a != b})
-        return integrate.quad(f, -30, 30, points=[x for x in cuts if -30 < x < 30], limit=500, epsrel=1e-12, epsabs=0)[0]
+        return integrate.quad(f, -30, 30, points=[x for x in cuts if -30 < x < 30], limit=500, epsrel=1e-12, epsabs=0)[
+            0
+        ]
 
     return np.array([component(i) for i in range(len(c))])
 
@@ -92,8 +94,7 @@ def compiled_seconds_per_step(mu, *, steps, dynamics=Dynamics()):
     record_at = np.array([0, 1])
     gradient_descent(mu, np.zeros(D), eta=ETA, record_at=record_at, dynamics=dynamics, generators=generators)
     start = time.perf_counter()
-    gradient_descent(mu, np.zeros(D), eta=ETA, record_at=np.array([0, steps]), dynamics=dynamics,
-                     generators=generators)
+    gradient_descent(mu, np.zeros(D), eta=ETA, record_at=np.array([0, steps]), dynamics=dynamics, generators=generators)
     return (time.perf_counter() - start) / steps
 
 
@@ -158,8 +159,9 @@ def main():
             if runs * batch > 3_000_000:
                 rows.append((name, f"Monte Carlo B={batch:.0e}", runs, np.nan, np.nan, np.nan))
                 continue
-            t_mc = compiled_seconds_per_step(mu, steps=20 if runs * batch > 1e5 else 200,
-                                             dynamics=Dynamics(batch_size=batch))
+            t_mc = compiled_seconds_per_step(
+                mu, steps=20 if runs * batch > 1e5 else 200, dynamics=Dynamics(batch_size=batch)
+            )
             samples = rng.standard_normal((len(ref), batch, D))
             mc_error = relative_error(sampled(mu[: len(ref)], np.zeros(D), samples=samples)[1], ref)
             rows.append((name, f"Monte Carlo B={batch:.0e}", runs, t_mc, mc_error, t_numpy / t_mc))
@@ -169,7 +171,10 @@ def main():
     print(f"compile, first call in a fresh process (empty cache): {compile_time:.1f} s")
     print(f"load from the cache, first call in a fresh process:   {cached_time:.1f} s")
     print()
-    print(f"{'mixture truth K=2, d=1':34s} {'runs':>5s} {'compiled s/step':>16s} {'numpy s/step':>13s} {'numpy/compiled':>15s}")
+    print(
+        f"{'mixture truth K=2, d=1':34s} {'runs':>5s} {'compiled s/step':>16s} "
+        f"{'numpy s/step':>13s} {'numpy/compiled':>15s}"
+    )
     for n, runs, t_compiled, t_numpy in mixture_rows(rng):
         print(f"{f'n={n} students':34s} {runs:5d} {t_compiled:16.2e} {t_numpy:13.2e} {t_numpy / t_compiled:15.1f}")
 

@@ -3,7 +3,7 @@
 -> results/alternatives/{method}.npz."""
 
 from scorematch.beyond import alternative_dynamics
-from scorematch.dynamics import divergence_reporter, gradient_descent
+from scorematch.dynamics import divergence_reporter, gradient_descent, trajectory_arrays
 from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_results, snakemake_provenance
 from scorematch.seeding import STREAM_SAMPLING, run_generators, run_spawn_key
 
@@ -17,8 +17,14 @@ mu_star = source["target"]
 seed_name = f"alternatives/{snakemake.wildcards.method}"
 generators = run_generators(snakemake.params.root_seed, seed_name, n_runs=runs, stream=STREAM_SAMPLING)
 dynamics, step_size = alternative_dynamics(method, eta=spec["eta"])
-logger.info("%s from %s: %d runs, step size %g, %d steps", method, snakemake.params.case, runs, step_size,
-            int(source["tau"][-1]))
+logger.info(
+    "%s from %s: %d runs, step size %g, %d steps",
+    method,
+    snakemake.params.case,
+    runs,
+    step_size,
+    int(source["tau"][-1]),
+)
 trajectory = gradient_descent(
     initial,
     mu_star,
@@ -29,19 +35,10 @@ trajectory = gradient_descent(
     on_record=progress_reporter(logger, n_steps=int(source["tau"][-1])),
     on_diverge=divergence_reporter(logger),
 )
-arrays = {
-    "tau": trajectory.tau,
-    "loss": trajectory.loss,
-    "distance": trajectory.distance,
-    "initial": initial,
-    "final": trajectory.final,
-    "target": mu_star,
-    "diverged_at": trajectory.diverged_at,
-}
 provenance = snakemake_provenance(
     snakemake,
     experiment=seed_name,
     section={"case": snakemake.params.case, "spec": spec, "method": method, "runs": runs},
     run_seeds=[run_spawn_key(seed_name, i, STREAM_SAMPLING) for i in range(runs)],
 )
-save_results(snakemake.output[0], arrays, provenance=provenance)
+save_results(snakemake.output[0], trajectory_arrays(trajectory, initial=initial, target=mu_star), provenance=provenance)

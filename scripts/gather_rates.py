@@ -15,8 +15,6 @@ buffer = io.StringIO()
 writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
 writer.writeheader()
 writer.writerows(rows)
-provenance = snakemake_provenance(
-    snakemake, experiment="rates", section=snakemake.config["rates"], run_seeds=[]
-)
+provenance = snakemake_provenance(snakemake, experiment="rates", section=snakemake.params.section, run_seeds=[])
 save_text(snakemake.output[0], buffer.getvalue(), provenance=provenance)
 logger.info("wrote %d rows to %s", len(rows), snakemake.output[0])

@@ -5,9 +5,9 @@ grid -> results/gradient_em/{experiment}--{case}.npz."""
 import numpy as np
 
 from scorematch.beyond import GRADIENT_EM, phase_outcomes
-from scorematch.dynamics import divergence_reporter, gradient_descent
+from scorematch.dynamics import divergence_reporter, gradient_descent, trajectory_arrays
 from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_results, snakemake_provenance
-from scorematch.seeding import STREAM_INIT, run_spawn_key
+from scorematch.seeding import STREAM_INIT, case_seed_name, run_spawn_key
 
 spec = snakemake.params.spec
 runs = min(snakemake.params.runs, spec["runs"])
@@ -34,17 +34,11 @@ n_converged, outcome = phase_outcomes(
 labels, counts = np.unique(outcome, return_counts=True)
 logger.info("outcomes: %s", dict(zip(labels.tolist(), counts.tolist())))
 arrays = {
-    "tau": trajectory.tau,
-    "loss": trajectory.loss,
-    "distance": trajectory.distance,
-    "initial": initial,
-    "final": trajectory.final,
-    "target": mu_star,
+    **trajectory_arrays(trajectory, initial=initial, target=mu_star),
     "n_converged": n_converged,
     "outcome": outcome,
-    "diverged_at": trajectory.diverged_at,
 }
-seed_name = spec.get("seed_name", snakemake.params.case)
+seed_name = case_seed_name(spec, snakemake.params.case)
 provenance = snakemake_provenance(
     snakemake,
     experiment=f"gradient_em/{snakemake.params.case}",

@@ -23,14 +23,30 @@ logger = rule_logger(snakemake.log[0])
 seed_name = f"mixture/{kind}/n{n}_d{d}"
 generators = run_generators(snakemake.params.root_seed, seed_name, n_runs=runs, stream=STREAM_INIT)
 offsets = np.stack([rng.standard_normal((n, d)) for rng in generators])
-logger.info("%s: K=%d n=%d d=%d Delta=%g: %d sigmas x %d seeds, eta=%g, %d steps", kind,
-            settings["components"], n, d, separation, len(settings["sigmas"]), runs, settings["eta"],
-            settings["n_steps"])
+logger.info(
+    "%s: K=%d n=%d d=%d Delta=%g: %d sigmas x %d seeds, eta=%g, %d steps",
+    kind,
+    settings["components"],
+    n,
+    d,
+    separation,
+    len(settings["sigmas"]),
+    runs,
+    settings["eta"],
+    settings["n_steps"],
+)
 start = time.monotonic()
 arrays = simulate_case(settings, n=n, separation=separation, sigmas=settings["sigmas"], offsets=offsets)
-logger.info("done in %.1fs: recovered %d/%d, split %d/%d, diverging students %d, largest Hessian "
-            "eigenvalue %.3f", time.monotonic() - start, arrays["recovered"].sum(), len(arrays["recovered"]),
-            arrays["split"].sum(), len(arrays["split"]), arrays["diverging"].sum(), arrays["hessian_max"].max())
+logger.info(
+    "done in %.1fs: recovered %d/%d, split %d/%d, diverging students %d, largest Hessian eigenvalue %.3f",
+    time.monotonic() - start,
+    arrays["recovered"].sum(),
+    len(arrays["recovered"]),
+    arrays["split"].sum(),
+    len(arrays["split"]),
+    arrays["diverging"].sum(),
+    arrays["hessian_max"].max(),
+)
 arrays.update(n_components=np.int64(n), separation=np.float64(separation))
 provenance = snakemake_provenance(
     snakemake,

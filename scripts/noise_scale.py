@@ -1,12 +1,17 @@
 """Rule noise_scale: fraction of all-converge runs against the noise scale t from a far
-start with random perturbations -> results/noise_scale/fractions.npz and .json, figure."""
+start with random perturbations -> results/noise_scale/fractions.npz."""
 
 import numpy as np
 
-from scorematch.beyond import noise_threshold, relative_convergence
-from scorematch.beyond_figures import noise_scale_figure
+from scorematch.beyond import relative_convergence
+from scorematch.claims import noise_scale_threshold
 from scorematch.dynamics import divergence_reporter, gradient_descent, log_spaced_steps
-from scorematch.pipeline import progress_reporter, rule_logger, save_figure, save_json, save_results, snakemake_provenance
+from scorematch.pipeline import (
+    progress_reporter,
+    rule_logger,
+    save_results,
+    snakemake_provenance,
+)
 from scorematch.population import scale_to_noise
 from scorematch.seeding import STREAM_INIT, run_generators, run_spawn_key
 
@@ -34,7 +39,7 @@ n_converged, all_converged = relative_convergence(trajectory.distance, ratio=sec
 n_converged = n_converged.reshape(len(ts), runs)
 all_converged = all_converged.reshape(len(ts), runs)
 fraction = all_converged.mean(axis=1)
-threshold = noise_threshold(n, section["distance"])
+threshold = noise_scale_threshold(n=n, initial_distance=section["distance"])
 for t, f in zip(ts, fraction):
     logger.info("t = %.3g: all-converge fraction %.3f", t, f)
 provenance = snakemake_provenance(
@@ -44,7 +49,7 @@ provenance = snakemake_provenance(
     run_seeds=[run_spawn_key(seed_name, i, STREAM_INIT) for i in range(runs)],
 )
 save_results(
-    snakemake.output.npz,
+    snakemake.output[0],
     {
         "noise_scales": ts,
         "tau": trajectory.tau,
@@ -57,21 +62,3 @@ save_results(
     },
     provenance=provenance,
 )
-# smallest t from which every larger grid t has fraction 1
-full = np.flatnonzero(fraction < 1.0)
-t_full = float(ts[full[-1] + 1]) if full.size and full[-1] + 1 < len(ts) else (float(ts[0]) if not full.size else None)
-summary = {
-    "definition": (
-        f"a parameter converges when its final distance to mu*_t is at most "
-        f"{section['converge_ratio']} times its initial one; fraction of runs where all do"
-    ),
-    "sufficient_threshold_log_n_plus_log_M_plus_2": threshold,
-    "smallest_t_with_fraction_1_from_there_on": t_full,
-    "eta": section["eta"],
-    "n_steps": section["n_steps"],
-    "runs_per_t": runs,
-    "fractions": [{"t": float(t), "fraction_all": float(f)} for t, f in zip(ts, fraction)],
-}
-save_json(snakemake.output.json, summary, provenance=provenance)
-fig = noise_scale_figure(ts, all_converged, threshold, section)
-save_figure(fig, [snakemake.output.pdf, snakemake.output.png], provenance=provenance)

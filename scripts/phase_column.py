@@ -24,8 +24,16 @@ offsets = np.stack([rng.standard_normal((n, d)) for rng in generators])
 initial = phase_initial(sigmas, offsets)
 mu_star = np.zeros(d)
 mu_star[0] = distance
-logger.info("n=%d d=%d M=%g: %d sigmas x %d seeds, eta=%g, %d steps",
-            n, d, distance, len(sigmas), runs, section["eta"], section["n_steps"])
+logger.info(
+    "n=%d d=%d M=%g: %d sigmas x %d seeds, eta=%g, %d steps",
+    n,
+    d,
+    distance,
+    len(sigmas),
+    runs,
+    section["eta"],
+    section["n_steps"],
+)
 trajectory = gradient_descent(
     initial,
     mu_star,

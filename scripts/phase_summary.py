@@ -30,15 +30,17 @@ for n in sorted({int(c["n_components"]) for c in columns}):
     rows = []
     for c in cols:
         value, status = critical_spread(c["sigmas"], c["fraction_all"], level=level)
-        rows.append({
-            "M": float(c["distance"]),
-            "sigma_star": None if np.isnan(value) else value,
-            "status": status,
-            "fraction_all": c["fraction_all"].tolist(),
-            "fraction_one": c["fraction_one"].tolist(),
-            "fraction_none": c["fraction_none"].tolist(),
-            "fraction_other": c["fraction_other"].tolist(),
-        })
+        rows.append(
+            {
+                "M": float(c["distance"]),
+                "sigma_star": None if np.isnan(value) else value,
+                "status": status,
+                "fraction_all": c["fraction_all"].tolist(),
+                "fraction_one": c["fraction_one"].tolist(),
+                "fraction_none": c["fraction_none"].tolist(),
+                "fraction_other": c["fraction_other"].tolist(),
+            }
+        )
     ok = [r for r in rows if r["status"] == "ok"]
     entry = {"sigmas": cols[0]["sigmas"].tolist(), "columns": rows}
     # three columns at least: a line through two points has no uncertainty to report
@@ -48,9 +50,14 @@ for n in sorted({int(c["n_components"]) for c in columns}):
         entry["fit_ln_sigma_vs_M"] = fit_line(m, y)
         # the theorem's bound has M^3 in the exponent: the same fit against M^3 for comparison
         entry["fit_ln_sigma_vs_M3"] = fit_line(m**3, y)
-        logger.info("n=%d: ln sigma* = %.3f (+-%.3f) + %.3f (+-%.3f) M", n,
-                    entry["fit_ln_sigma_vs_M"]["intercept"], entry["fit_ln_sigma_vs_M"]["intercept_se"],
-                    entry["fit_ln_sigma_vs_M"]["slope"], entry["fit_ln_sigma_vs_M"]["slope_se"])
+        logger.info(
+            "n=%d: ln sigma* = %.3f (+-%.3f) + %.3f (+-%.3f) M",
+            n,
+            entry["fit_ln_sigma_vs_M"]["intercept"],
+            entry["fit_ln_sigma_vs_M"]["intercept_se"],
+            entry["fit_ln_sigma_vs_M"]["slope"],
+            entry["fit_ln_sigma_vs_M"]["slope_se"],
+        )
     else:
         entry["fit_ln_sigma_vs_M"] = None
         entry["fit_ln_sigma_vs_M3"] = None

@@ -13,8 +13,7 @@ fig = figure1(results, labels=labels)
 provenance = snakemake_provenance(
     snakemake,
     experiment="fig1",
-    section={case: snakemake.config["fig1"]["cases"][case] for case in snakemake.params.cases}
-    | {"defaults": snakemake.config["fig1"]["defaults"]},
+    section=snakemake.params.section,
     run_seeds=[],
 )
 save_figure(fig, [snakemake.output.pdf, snakemake.output.png], provenance=provenance)

@@ -8,8 +8,8 @@ from scorematch.pipeline import (
     save_figure,
     snakemake_provenance,
 )
-from scorematch.rate_summary import check_minibatch_pairing
 from scorematch.rate_figures import minibatch_figure, rate_scaled_figure, rate_slopes_figure
+from scorematch.rate_summary import check_minibatch_pairing
 
 logger = rule_logger(snakemake.log[0])
 params = snakemake.params
@@ -23,9 +23,7 @@ for name, result_path, fit_path in zip(params.names, snakemake.input.results, pa
     label = f"{name} ({runs} run{'s' if runs > 1 else ''})"
     curves.append({"label": label, "tau": arrays["tau"], "loss": arrays["loss"], "fit": fit})
 
-provenance = snakemake_provenance(
-    snakemake, experiment="rates", section=snakemake.config["rates"], run_seeds=[]
-)
+provenance = snakemake_provenance(snakemake, experiment="rates", section=snakemake.params.section, run_seeds=[])
 tol = params.exponent_tol
 if params.kind == "minibatch":
     # the comparison is meaningful only for the same run from the same start

@@ -25,9 +25,7 @@ if drawing == "noise_sweep":
     fig = figures.thm2_1_figure(results, labels=labels, thresholds=covered)
 elif drawing == "cluster":
     labels = [f"$M_0 = {specs[c]['target_norm']:g}$, $\\eta = {specs[c]['eta']:g}$" for c in cases]
-    fig = figures.thm3_2_figure(
-        results, labels=labels, spreads=[cluster_spread_of_runs(specs[c]) for c in cases]
-    )
+    fig = figures.thm3_2_figure(results, labels=labels, spreads=[cluster_spread_of_runs(specs[c]) for c in cases])
 elif drawing == "counterexample":
     labels = [
         f"{c}: $\\|\\mu^*\\| = {specs[c]['target_norm']:g}$, {r['n_converged'][0]} converged"
@@ -45,6 +43,8 @@ elif drawing == "outcomes":
     fig = figures.thm3_5_figure(results, labels=labels, summary=summary)
 else:
     raise ValueError(f"no drawing {drawing!r}")
-provenance = snakemake_provenance(snakemake, experiment=snakemake.wildcards.theorem, section={"specs": specs}, run_seeds=[])
+provenance = snakemake_provenance(
+    snakemake, experiment=snakemake.wildcards.theorem, section={"specs": specs}, run_seeds=[]
+)
 save_figure(fig, [snakemake.output.pdf, snakemake.output.png], provenance=provenance)
 logger.info("wrote %s", list(snakemake.output))

@@ -5,18 +5,17 @@ import numpy as np
 from scorematch.dynamics import divergence_reporter
 from scorematch.experiment import run_specification
 from scorematch.pipeline import progress_reporter, rule_logger, save_results, snakemake_provenance
-from scorematch.seeding import STREAM_INIT, run_spawn_key
+from scorematch.seeding import STREAM_INIT, case_seed_name, run_spawn_key
 
 spec = snakemake.params.spec
 name = snakemake.params.name
-# seed_name: reuse another case's per-run streams (e.g. its initial parameters)
-seed_name = spec.get("seed_name", name)
+seed_name = case_seed_name(spec, name)
 logger = rule_logger(snakemake.log[0])
 logger.info("case %s: %s", name, spec)
 arrays = run_specification(
     spec,
     root_seed=snakemake.params.root_seed,
-    name=seed_name,
+    name=name,
     on_record=progress_reporter(logger, n_steps=spec["n_steps"]),
     on_diverge=divergence_reporter(logger),
 )

@@ -18,8 +18,14 @@ for (base, eta, spec), path in zip(params.jobs, snakemake.input):
     rng = run_generators(params.root_seed, name, n_runs=1, stream=STREAM_SAMPLING)[0]
     seeds.append(run_spawn_key(name, 0, STREAM_SAMPLING))
     row = step_size_row(
-        base, eta, spec, load_results(path), fit_settings=params.fit_settings,
-        hessian_step=params.hessian_step, hessian_runs=params.hessian_runs, rng=rng,
+        base,
+        eta,
+        spec,
+        load_results(path),
+        fit_settings=params.fit_settings,
+        hessian_step=params.hessian_step,
+        hessian_runs=params.hessian_runs,
+        rng=rng,
     )
     logger.info("%s", row)
     rows.append(row)

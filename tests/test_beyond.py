@@ -1,4 +1,4 @@
-"""Numerics of the issue-7 experiments (src/scorematch/beyond.py)."""
+"""Numerics of the "past the paper" experiments (src/scorematch/beyond.py)."""
 
 import numpy as np
 import pytest
@@ -10,7 +10,6 @@ from scorematch.beyond import (
     critical_spread,
     fit_line,
     gradient_em_direction,
-    noise_threshold,
     outcome_fractions,
     phase_initial,
     phase_outcomes,
@@ -134,10 +133,6 @@ def test_phase_outcomes_labels():
     assert sum(fractions.values()) == pytest.approx(1.0)
 
 
-def test_noise_threshold():
-    assert noise_threshold(3, 4.0) == pytest.approx(np.log(12.0) + 2.0)
-
-
 def test_relative_convergence():
     from scorematch.beyond import relative_convergence
 
@@ -204,8 +199,9 @@ def test_adam_descent_matches_a_hand_written_adam_on_the_numpy_reference():
         eta=0.5,
     )
     assert step_size == lr
-    trajectory = gradient_descent(mu, mu_star, eta=lr, record_at=np.array([0, 25]), dynamics=dynamics,
-                                  generators=[np.random.default_rng(3)])
+    trajectory = gradient_descent(
+        mu, mu_star, eta=lr, record_at=np.array([0, 25]), dynamics=dynamics, generators=[np.random.default_rng(3)]
+    )
     # Kingma and Ba (2015), Algorithm 1, on the numpy minibatch gradient of the same samples
     rng = np.random.default_rng(3)
     x, m, v = mu.copy(), np.zeros_like(mu), np.zeros_like(mu)
@@ -221,8 +217,9 @@ def test_adam_first_step_moves_each_coordinate_by_the_learning_rate():
     mu = np.array([[[0.3, 0.1], [1.0, -0.2]]])
     mu_star = np.array([1.5, 0.0])
     dynamics = Dynamics(batch_size=1000, optimizer="adam", beta1=0.9, beta2=0.999, epsilon=1e-12)
-    trajectory = gradient_descent(mu, mu_star, eta=0.01, record_at=np.array([0, 1]), dynamics=dynamics,
-                                  generators=[np.random.default_rng(0)])
+    trajectory = gradient_descent(
+        mu, mu_star, eta=0.01, record_at=np.array([0, 1]), dynamics=dynamics, generators=[np.random.default_rng(0)]
+    )
     np.testing.assert_allclose(np.abs(trajectory.final - mu), 0.01, rtol=1e-6)
 
 
@@ -243,8 +240,9 @@ def test_sgd_with_a_large_batch_approaches_the_exact_gradient():
     mu_star = np.array([1.5])
     dynamics, eta = alternative_dynamics({"kind": "sgd", "batch_size": 400_000}, eta=0.5)
     assert eta == 0.5
-    sgd = gradient_descent(mu, mu_star, eta=eta, record_at=np.array([0, 1]), dynamics=dynamics,
-                           generators=[np.random.default_rng(3)])
+    sgd = gradient_descent(
+        mu, mu_star, eta=eta, record_at=np.array([0, 1]), dynamics=dynamics, generators=[np.random.default_rng(3)]
+    )
     exact = mu - eta * population_loss_and_gradient(mu, mu_star)[1]
     # Monte Carlo error ~ 1/sqrt(batch) ~ 2e-3 relative to O(1) gradient entries
     np.testing.assert_allclose(sgd.final, exact, atol=1e-2)
@@ -254,3 +252,16 @@ def test_sgd_with_a_large_batch_approaches_the_exact_gradient():
 def test_alternative_dynamics_names_unknown_kind():
     with pytest.raises(ValueError, match="unknown method kind 'rmsprop'.*time_averaged, sgd, adam"):
         alternative_dynamics({"kind": "rmsprop"}, eta=0.1)
+
+
+@pytest.mark.parametrize(
+    "fraction, expected",
+    [([0.5, 1.0, 0.5, 1.0], 3.0), ([1.0, 1.0, 1.0, 1.0], 0.0), ([1.0, 1.0, 1.0, 0.75], None)],
+)
+def test_noise_scale_summary_smallest_t_with_fraction_one_from_there_on(fraction, expected):
+    from scorematch.beyond import noise_scale_summary
+
+    section = {"converge_ratio": 0.1, "eta": 0.5, "n_steps": 10, "runs": 4}
+    summary = noise_scale_summary(np.array([0.0, 1.0, 2.0, 3.0]), np.array(fraction), 4.5, section)
+    assert summary["smallest_t_with_fraction_1_from_there_on"] == expected
+    assert [row["fraction_all"] for row in summary["fractions"]] == fraction

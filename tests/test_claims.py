@@ -20,6 +20,7 @@ from scorematch.claims import (
     evaluate,
     largest_hessian_eigenvalues,
     measured_on,
+    noise_scale_threshold,
     registry,
     state_counts,
 )
@@ -37,12 +38,29 @@ FIT = dict(tail_decades=2.0, slope_window_decades=1 / 3, min_tail_points=8, n_bo
 def measured(**overrides):
     """A case inside every hypothesis (step size, noise scale, far init, one ahead)."""
     base = {
-        "runs": 1, "n": 5, "d": 3, "eta": 0.25, "lambda_max": 2.1, "noise_scale": 5.5,
-        "noise_threshold": 4.5, "init_kind": "gaussian", "far_distance": 6.0, "init_sigma": 1.0,
-        "smallest_spread": 1e-12, "spread_bound": 0.0, "one_ahead": True, "count_all": 0,
-        "runs_smallest_spread": 1, "count_all_smallest_spread": 1, "undecided_smallest_spread": 0,
-        "count_one": 1, "count_lead": 1, "undecided": 0, "distance_ratio": 0.01,
-        "distance_slope": -1.0, "fit": None,
+        "runs": 1,
+        "n": 5,
+        "d": 3,
+        "eta": 0.25,
+        "lambda_max": 2.1,
+        "noise_scale": 5.5,
+        "noise_threshold": 4.5,
+        "init_kind": "gaussian",
+        "far_distance": 6.0,
+        "init_sigma": 1.0,
+        "smallest_spread": 1e-12,
+        "spread_bound": 0.0,
+        "one_ahead": True,
+        "count_all": 0,
+        "runs_smallest_spread": 1,
+        "count_all_smallest_spread": 1,
+        "undecided_smallest_spread": 0,
+        "count_one": 1,
+        "count_lead": 1,
+        "undecided": 0,
+        "distance_ratio": 0.01,
+        "distance_slope": -1.0,
+        "fit": None,
     }
     return base | overrides
 
@@ -91,9 +109,12 @@ def test_noise_scale_outside_below_the_threshold():
 def test_exponentially_small_init_is_outside_in_float64():
     spread_bound = np.exp(-1e6 * 3 * 2 * 2.0**3) / (108 * 3 * 2)
     assert spread_bound == 0.0
-    row = evaluate(CLAIMS["thm3_2_all_converge"], "M2",
-                   measured(runs=4, runs_smallest_spread=2, count_all_smallest_spread=1,
-                            spread_bound=spread_bound), SETTINGS)
+    row = evaluate(
+        CLAIMS["thm3_2_all_converge"],
+        "M2",
+        measured(runs=4, runs_smallest_spread=2, count_all_smallest_spread=1, spread_bound=spread_bound),
+        SETTINGS,
+    )
     assert row["status"] == "outside" and "exponentially_small_init" in row["reason"]
     assert row["value"] == 0.5  # one of the two smallest-spread runs
 
@@ -121,7 +142,7 @@ def test_with_high_probability_uses_the_clopper_pearson_interval():
 def test_clopper_pearson_interval_closed_forms():
     # 0 successes: upper = 1 - (alpha/2)^(1/n); all successes: lower = (alpha/2)^(1/n)
     lo, hi = binomial_interval(0, 10, level=0.95)
-    assert lo == 0.0 and hi == pytest.approx(1 - 0.025 ** 0.1, rel=1e-9)
+    assert lo == 0.0 and hi == pytest.approx(1 - 0.025**0.1, rel=1e-9)
     lo, hi = binomial_interval(200, 200, level=0.95)
     assert hi == 1.0 and lo == pytest.approx(0.025 ** (1 / 200), rel=1e-9)
 
@@ -169,8 +190,19 @@ def test_too_few_steps_for_the_tail_window_is_inconclusive():
 
 
 def test_summary_counts_every_state():
-    rows = [{"claim": "a", "experiment": "e", "case": "c", "status": s, "value": 1.0, "comparator": "<",
-             "threshold": 2.0, "reason": "r|s"} for s in ("holds", "holds", "outside")]
+    rows = [
+        {
+            "claim": "a",
+            "experiment": "e",
+            "case": "c",
+            "status": s,
+            "value": 1.0,
+            "comparator": "<",
+            "threshold": 2.0,
+            "reason": "r|s",
+        }
+        for s in ("holds", "holds", "outside")
+    ]
     assert state_counts(rows) == {"holds": 2, "fails": 0, "outside": 1, "inconclusive": 0}
     table = claims_markdown(rows)
     assert "holds 2, fails 0, outside 1, inconclusive 0" in table and "r\\|s" in table
@@ -211,3 +243,7 @@ def test_no_dispatch_on_theorem_names_outside_the_registry():
     offenders = [str(f) for f in files if f.name != "claims.py" and pattern.search(f.read_text())]
     assert offenders == []
     assert STATES == ("holds", "fails", "outside", "inconclusive")
+
+
+def test_noise_scale_threshold():
+    assert noise_scale_threshold(n=3, initial_distance=4.0) == pytest.approx(np.log(12.0) + 2.0)

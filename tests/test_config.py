@@ -4,9 +4,9 @@ import subprocess
 import sys
 
 import pytest
+from workflow_copy import REPO
 
 from scorematch.config import ConfigError, load_config, validate_config
-from workflow_copy import REPO
 
 PAPER_CONFIG = REPO / "config.yaml"
 

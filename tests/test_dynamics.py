@@ -1,9 +1,8 @@
 """Gradient-descent engine, outcome labels and per-run seeding."""
 
+import numba
 import numpy as np
 import pytest
-
-import numba
 
 from scorematch.dynamics import Dynamics, classify_outcomes, gradient_descent, log_spaced_steps
 from scorematch.engine import sampled
@@ -139,7 +138,11 @@ def test_minibatch_step_matches_monte_carlo_by_hand():
     _, grad = sampled(mu, mu_star, samples=z[None])
     np.testing.assert_allclose(grad[0], expected, rtol=1e-12)
     trajectory = gradient_descent(
-        mu, mu_star, eta=0.1, record_at=np.array([0, 1]), dynamics=Dynamics(batch_size=5),
+        mu,
+        mu_star,
+        eta=0.1,
+        record_at=np.array([0, 1]),
+        dynamics=Dynamics(batch_size=5),
         generators=[np.random.default_rng(2)],
     )
     np.testing.assert_allclose(trajectory.final[0], mu[0] - 0.1 * expected, rtol=1e-12)
@@ -162,7 +165,11 @@ def test_minibatch_samples_follow_each_runs_stream_in_step_order():
     mu_star = np.array([1.0, 0.0])
     dynamics = Dynamics(batch_size=7)
     trajectory = gradient_descent(
-        mu, mu_star, eta=0.2, record_at=np.array([0, 3]), dynamics=dynamics,
+        mu,
+        mu_star,
+        eta=0.2,
+        record_at=np.array([0, 3]),
+        dynamics=dynamics,
         generators=[np.random.default_rng(10 + r) for r in range(2)],
     )
     for r in range(2):
@@ -177,7 +184,9 @@ SPREAD_START = np.random.default_rng(21).normal(scale=1.0, size=(5, 4, 3))
 
 
 def _bytes_of(trajectory):
-    return b"".join(np.ascontiguousarray(a).tobytes() for a in (trajectory.final, trajectory.loss, trajectory.diverged_at))
+    return b"".join(
+        np.ascontiguousarray(a).tobytes() for a in (trajectory.final, trajectory.loss, trajectory.diverged_at)
+    )
 
 
 @pytest.mark.parametrize("dynamics", [Dynamics(), Dynamics(batch_size=50, optimizer="adam")])
@@ -189,7 +198,11 @@ def test_a_run_is_bit_identical_alone_in_any_batch_and_thread_count(dynamics):
         numba.set_num_threads(threads)
         try:
             return gradient_descent(
-                SPREAD_START[rows], mu_star, eta=0.3, record_at=record_at, dynamics=dynamics,
+                SPREAD_START[rows],
+                mu_star,
+                eta=0.3,
+                record_at=record_at,
+                dynamics=dynamics,
                 generators=[np.random.default_rng(100 + r) for r in rows],
             )
         finally:
@@ -216,8 +229,13 @@ def test_runs_in_another_process_with_other_threads_are_bit_identical(tmp_path):
         "t = gradient_descent(mu, np.array([2.0, 0.0, 0.0]), eta=0.3, record_at=np.array([0, 5]))\n"
         "sys.stdout.write(t.final.tobytes().hex())\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
-                         env={**__import__("os").environ, "NUMBA_NUM_THREADS": "1"})
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "NUMBA_NUM_THREADS": "1"},
+    )
     assert bytes.fromhex(out.stdout) == here.final.tobytes()
 
 
@@ -241,8 +259,9 @@ def test_a_diverging_run_is_a_result_and_leaves_its_batch_alone(mu, mu_star):
     assert 0 < step < 400
     assert reported == [(1, int(step))]
     assert np.all(np.isfinite(trajectory.final)) and np.all(np.isfinite(trajectory.loss))
-    _, outcome = classify_outcomes(trajectory.distance, converge_tol=0.05, diverge_radius=3.0,
-                                   diverged_at=trajectory.diverged_at)
+    _, outcome = classify_outcomes(
+        trajectory.distance, converge_tol=0.05, diverge_radius=3.0, diverged_at=trajectory.diverged_at
+    )
     assert outcome[1] == "diverged"
     for r in (0, 2):
         alone = gradient_descent(batch[r : r + 1], mu_star, **spec)

@@ -81,7 +81,9 @@ def reference_2d(mu, means):
             for j in range(i + 1, len(centres)):
                 a = centres[i, 0] - centres[j, 0]
                 if abs(a) > 1e-12:
-                    rhs = 0.5 * ((centres[i] ** 2).sum() - (centres[j] ** 2).sum()) - x2 * (centres[i, 1] - centres[j, 1])
+                    rhs = 0.5 * ((centres[i] ** 2).sum() - (centres[j] ** 2).sum()) - x2 * (
+                        centres[i, 1] - centres[j, 1]
+                    )
                     out.append(rhs / a)
         return out
 
@@ -96,9 +98,7 @@ def reference_2d(mu, means):
         return integrate.quad(f, lo, hi, points=points or None, limit=400, epsabs=0, epsrel=1e-12)[0]
 
     def outer(index, axis=0):
-        return integrate.quad(
-            lambda x2: slice_integral(x2, index, axis), -12, 12, epsabs=0, epsrel=1e-11, limit=200
-        )[0]
+        return integrate.quad(lambda x2: slice_integral(x2, index, axis), -12, 12, epsabs=0, epsrel=1e-11, limit=200)[0]
 
     return outer(-1), np.array([[outer(i, a) for a in range(2)] for i in range(len(mu))])
 
@@ -224,8 +224,9 @@ def test_students_on_the_means_have_zero_loss_and_gradient():
 
 
 def test_truth_means_are_centred_and_spaced():
-    np.testing.assert_array_equal(truth_means(components=3, separation=2.0, dim=2),
-                                  [[-2.0, 0.0], [0.0, 0.0], [2.0, 0.0]])
+    np.testing.assert_array_equal(
+        truth_means(components=3, separation=2.0, dim=2), [[-2.0, 0.0], [0.0, 0.0], [2.0, 0.0]]
+    )
 
 
 def test_component_outcomes_counts_students_per_component():
@@ -283,8 +284,9 @@ def test_mixture_descent_takes_the_reference_gradient_steps():
         reference = reference - 0.4 * mixture_loss_and_gradient(reference, means)[1]
         if step in (1, 3, 6):
             record = [1, 3, 6].index(step) + 1
-            np.testing.assert_allclose(out["distance"][:, record],
-                                       np.linalg.norm(reference[:, :, None] - means, axis=-1), rtol=1e-12)
+            np.testing.assert_allclose(
+                out["distance"][:, record], np.linalg.norm(reference[:, :, None] - means, axis=-1), rtol=1e-12
+            )
     np.testing.assert_allclose(out["final"], reference, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(out["loss"][:, -1], mixture_loss(reference, means), rtol=1e-12)
     np.testing.assert_array_equal(out["diverged_at"], -1)

@@ -29,7 +29,7 @@ def softmax(logits):
 
 
 def integrand_1d(x, mu, mu_star):
-    """Loss integrand and gradient integrand (n,) at scalar x, from PAPER.md directly."""
+    """Loss integrand and gradient integrand (n,) at scalar x, from the paper's formulas directly."""
     w = softmax(-0.5 * (x - mu) ** 2)
     f = w @ mu
     density = np.exp(-0.5 * (x - mu_star) ** 2) / np.sqrt(2 * np.pi)
@@ -71,9 +71,7 @@ def brute_force_hermite(mu, mu_star, *, nodes=40):
     err = f - mu_star
     loss = weight @ (err**2).sum(-1)
     inner = np.einsum("pnd,pd->pn", mu[None] - f[:, None, :], err)
-    grad = 2 * np.einsum(
-        "p,pn,pnd->nd", weight, sm, err[:, None, :] + (x[:, None, :] - mu[None]) * inner[..., None]
-    )
+    grad = 2 * np.einsum("p,pn,pnd->nd", weight, sm, err[:, None, :] + (x[:, None, :] - mu[None]) * inner[..., None])
     return loss, grad
 
 
@@ -247,8 +245,7 @@ def test_minibatch_estimate_is_unbiased_within_sampling_error():
     mu_star = np.array([0.3, 0.1])
     loss, grad = population_loss_and_gradient(mu, mu_star)
     estimates = [
-        minibatch_loss_and_gradient(mu, mu_star, samples=rng.standard_normal((1, 20000, 2)))
-        for _ in range(20)
+        minibatch_loss_and_gradient(mu, mu_star, samples=rng.standard_normal((1, 20000, 2))) for _ in range(20)
     ]
     est_loss = np.array([e[0][0] for e in estimates])
     est_grad = np.array([e[1][0] for e in estimates])

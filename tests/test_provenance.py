@@ -435,7 +435,9 @@ def test_cli_runs_as_a_module(tmp_path):
     path = tmp_path / "r.json"
     save_json(path, {}, provenance=record())
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC_DIR), os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, "-m", "scorematch.provenance", str(path)], capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "scorematch.provenance", str(path)], capture_output=True, text=True, env=env
+    )
     assert done.returncode == 0, done.stderr
     assert COMMAND in done.stdout
     done = subprocess.run(

@@ -161,10 +161,20 @@ def test_seed_name_reuses_initial_parameters():
     from scorematch.experiment import run_specification
 
     spec = {
-        "dim": 3, "n_components": 5, "noise_scale": 0.0, "target_norm": 6.0,
-        "init": {"kind": "gaussian", "mean_norm": 0.0, "sigma": 0.01}, "eta": 1.0,
-        "n_steps": 3, "n_records": 3, "runs": 2, "mode": "exact", "batch_size": 10,
-        "converge_tol": 0.05, "diverge_radius": 3.0, "hermite_nodes": 16,
+        "dim": 3,
+        "n_components": 5,
+        "noise_scale": 0.0,
+        "target_norm": 6.0,
+        "init": {"kind": "gaussian", "mean_norm": 0.0, "sigma": 0.01},
+        "eta": 1.0,
+        "n_steps": 3,
+        "n_records": 3,
+        "runs": 2,
+        "mode": "exact",
+        "batch_size": 10,
+        "converge_tol": 0.05,
+        "diverge_radius": 3.0,
+        "hermite_nodes": 16,
     }
     exact = run_specification(spec, root_seed=1, name="fig1/M6")
     minibatch = spec | {"mode": "minibatch", "seed_name": "fig1/M6"}

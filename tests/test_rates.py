@@ -23,9 +23,7 @@ from scorematch.rates import (
 
 # 40 points per decade over six decades, rounded to integers as the pipeline
 # records them, with tau = 0 (the initial loss) in front.
-GRID = np.concatenate(
-    [[0], np.unique(np.round(np.logspace(0, 6, 241)).astype(np.int64))]
-)
+GRID = np.concatenate([[0], np.unique(np.round(np.logspace(0, 6, 241)).astype(np.int64))])
 LO, HI = 1e4, 1e6  # two-decade tail, both edges on GRID
 NOISE_SIGMA = 0.05  # sd of log L noise
 
@@ -48,9 +46,7 @@ def warm_up_factor(tau, *, kind, tau0, exponent=-1.0):
     return (np.maximum(t, tau0) / t) ** exponent
 
 
-def noisy_curves(
-    rng, *, exponent, scale, runs, sigma=NOISE_SIGMA, kind="transient", tau0=30.0
-):
+def noisy_curves(rng, *, exponent, scale, runs, sigma=NOISE_SIGMA, kind="transient", tau0=30.0):
     """(runs, T) C tau**b * warm-up * exp(sigma * N(0, 1)), i.i.d. over runs and tau."""
     clean = power_law(GRID, exponent=exponent, scale=scale) * warm_up_factor(
         GRID, kind=kind, tau0=tau0, exponent=exponent
@@ -76,9 +72,7 @@ def warm_up_bias_bounds(*, kind, tau0, exponent=-1.0, lo=LO, hi=HI):
     """
     x = window_log_tau(lo, hi)
     tau = np.exp(x)
-    eps = np.max(
-        np.abs(np.log(warm_up_factor(tau, kind=kind, tau0=tau0, exponent=exponent)))
-    )
+    eps = np.max(np.abs(np.log(warm_up_factor(tau, kind=kind, tau0=tau0, exponent=exponent))))
     dx = x - x.mean()
     slope_bias = eps * np.sum(np.abs(dx)) / np.sum(dx**2)
     return slope_bias, eps + abs(x.mean()) * slope_bias
@@ -90,19 +84,13 @@ def warm_up_bias_bounds(*, kind, tau0, exponent=-1.0, lo=LO, hi=HI):
 def expected_centres(tau, window_decades):
     """Brute-force list of centres whose window holds >= 3 positive tau."""
     positive = tau[tau > 0].astype(np.float64)
-    keep = [
-        c
-        for c in positive
-        if np.sum(np.abs(np.log10(positive / c)) <= window_decades / 2 + 1e-9) >= 3
-    ]
+    keep = [c for c in positive if np.sum(np.abs(np.log10(positive / c)) <= window_decades / 2 + 1e-9) >= 3]
     return np.array(keep)
 
 
 @pytest.mark.parametrize("exponent", [-0.5, -1.0, -1.7])
 def test_local_slopes_of_exact_power_law_equal_exponent(exponent):
-    loss = np.vstack(
-        [power_law(GRID, exponent=exponent, scale=c) for c in (1e-3, 1.0, 250.0)]
-    )
+    loss = np.vstack([power_law(GRID, exponent=exponent, scale=c) for c in (1e-3, 1.0, 250.0)])
     loss[:, 0] = np.inf  # the tau = 0 entry must never enter a fit
     centres, slopes = local_slopes(GRID, loss)
     np.testing.assert_array_equal(centres, expected_centres(GRID, 1 / 3))
@@ -130,9 +118,7 @@ def test_local_slopes_window_width_on_broken_power_law(window_decades):
         centres / 10 ** (window_decades / 2 - 0.05) < tau_break
     )
     assert straddle.any()
-    assert np.all(
-        (slopes[0, straddle] < -0.5 - 1e-3) & (slopes[0, straddle] > -1.5 + 1e-3)
-    )
+    assert np.all((slopes[0, straddle] < -0.5 - 1e-3) & (slopes[0, straddle] > -1.5 + 1e-3))
 
 
 def test_local_slopes_drops_sparse_windows_with_consistent_shapes():
@@ -154,12 +140,7 @@ def test_local_slopes_skip_unusable_losses_per_run():
 
     positive = GRID[GRID > 0].astype(np.float64)
     usable = np.isfinite(loss[1, GRID > 0]) & (loss[1, GRID > 0] > 0)
-    usable_count = np.array(
-        [
-            np.sum(usable & (np.abs(np.log10(positive / c)) <= 1 / 6 + 1e-9))
-            for c in centres
-        ]
-    )
+    usable_count = np.array([np.sum(usable & (np.abs(np.log10(positive / c)) <= 1 / 6 + 1e-9)) for c in centres])
     assert np.max(np.abs(slopes[0] - exponent)) < 1e-12
     assert np.all(np.isnan(slopes[1, usable_count < 3]))
     assert (usable_count < 3).any()
@@ -179,9 +160,7 @@ def test_one_dimensional_loss_is_one_run():
 
 def test_tail_window_is_last_decades_of_grid():
     assert tail_window(GRID, decades=2) == pytest.approx((1e4, 1e6), rel=1e-12)
-    assert tail_window(GRID, decades=1.5) == pytest.approx(
-        (1e6 / 10**1.5, 1e6), rel=1e-12
-    )
+    assert tail_window(GRID, decades=1.5) == pytest.approx((1e6 / 10**1.5, 1e6), rel=1e-12)
     assert tail_window(GRID, decades=2, end=1e5) == pytest.approx((1e3, 1e5), rel=1e-12)
 
 
@@ -248,32 +227,22 @@ def test_window_without_enough_points_is_rejected():
 def test_tail_fit_recovers_exponent_from_noisy_curves(exponent, kind, tau0):
     rng = np.random.default_rng(1234)
     scale = 7.0
-    loss = noisy_curves(
-        rng, exponent=exponent, scale=scale, runs=16, kind=kind, tau0=tau0
-    )
+    loss = noisy_curves(rng, exponent=exponent, scale=scale, runs=16, kind=kind, tau0=tau0)
     intercept, fitted = tail_fit(GRID, loss, lo=LO, hi=HI)
 
     x = window_log_tau()
     se_slope = slope_standard_error(NOISE_SIGMA)
-    se_intercept = NOISE_SIGMA * np.sqrt(
-        1 / x.size + x.mean() ** 2 / np.sum((x - x.mean()) ** 2)
-    )
-    slope_bias, intercept_bias = warm_up_bias_bounds(
-        kind=kind, tau0=tau0, exponent=exponent
-    )
+    se_intercept = NOISE_SIGMA * np.sqrt(1 / x.size + x.mean() ** 2 / np.sum((x - x.mean()) ** 2))
+    slope_bias, intercept_bias = warm_up_bias_bounds(kind=kind, tau0=tau0, exponent=exponent)
     # 5 standard errors: a Gaussian estimate strays that far with p ~ 6e-7
     assert np.all(np.abs(fitted - exponent) <= 5 * se_slope + slope_bias)
-    assert np.all(
-        np.abs(intercept - np.log(scale)) <= 5 * se_intercept + intercept_bias
-    )
+    assert np.all(np.abs(intercept - np.log(scale)) <= 5 * se_intercept + intercept_bias)
 
 
 def test_tail_fit_includes_the_warm_up_when_asked_to():
     # Guard that the window really limits the fit: the same curve fitted over
     # the warm-up is visibly steeper than the true exponent.
-    loss = power_law(GRID, exponent=-1.0, scale=1.0) * warm_up_factor(
-        GRID, kind="transient", tau0=30.0
-    )
+    loss = power_law(GRID, exponent=-1.0, scale=1.0) * warm_up_factor(GRID, kind="transient", tau0=30.0)
     _, tail = tail_fit(GRID, loss, lo=LO, hi=HI)
     _, early = tail_fit(GRID, loss, lo=1.0, hi=100.0)
     slope_bias, _ = warm_up_bias_bounds(kind="transient", tau0=30.0)
@@ -301,14 +270,10 @@ def test_tail_fit_ignores_unusable_losses():
 )
 def test_exponent_recovery_property(exponent, log10_scale, tau0):
     scale = 10.0**log10_scale
-    loss = power_law(GRID, exponent=exponent, scale=scale) * warm_up_factor(
-        GRID, kind="transient", tau0=tau0
-    )
+    loss = power_law(GRID, exponent=exponent, scale=scale) * warm_up_factor(GRID, kind="transient", tau0=tau0)
     lo, hi = tail_window(GRID, decades=2)
     intercept, fitted = tail_fit(GRID, loss, lo=lo, hi=hi)
-    slope_bias, intercept_bias = warm_up_bias_bounds(
-        kind="transient", tau0=tau0, lo=lo, hi=hi
-    )
+    slope_bias, intercept_bias = warm_up_bias_bounds(kind="transient", tau0=tau0, lo=lo, hi=hi)
     assert abs(fitted[0] - exponent) <= slope_bias + 1e-10
     assert abs(intercept[0] - np.log(scale)) <= intercept_bias + 1e-9
 
@@ -322,12 +287,8 @@ def test_bootstrap_point_is_exponent_of_geometric_mean_curve():
     in_tail = np.flatnonzero((GRID >= LO) & (GRID <= HI))
     loss[3, in_tail[4]] = 0.0  # this point must be dropped for every run
     shared = np.setdiff1d(in_tail, in_tail[4])
-    expected = np.polyfit(
-        np.log(GRID[shared].astype(float)), np.log(loss[:, shared]).mean(axis=0), 1
-    )[0]
-    exponent, ci = bootstrap_exponent(
-        GRID, loss, lo=LO, hi=HI, n_boot=500, rng=np.random.default_rng(0)
-    )
+    expected = np.polyfit(np.log(GRID[shared].astype(float)), np.log(loss[:, shared]).mean(axis=0), 1)[0]
+    exponent, ci = bootstrap_exponent(GRID, loss, lo=LO, hi=HI, n_boot=500, rng=np.random.default_rng(0))
     assert exponent == pytest.approx(expected, abs=1e-12)
     assert ci.shape == (2,) and ci[0] <= exponent <= ci[1]
 
@@ -387,32 +348,22 @@ def test_single_run_uses_residual_t_interval():
 def test_single_run_interval_is_the_textbook_ols_t_interval():
     # A short window (5 points, 3 degrees of freedom) where t and normal
     # quantiles differ by 60%; compare with scipy's independent regression.
-    loss = noisy_curves(
-        np.random.default_rng(17), exponent=-0.5, scale=1.0, runs=1, sigma=0.2
-    )
+    loss = noisy_curves(np.random.default_rng(17), exponent=-0.5, scale=1.0, runs=1, sigma=0.2)
     start = int(np.flatnonzero(GRID == 100000)[0])
     lo, hi = float(GRID[start]), float(GRID[start + 4])  # five consecutive grid points
     inside = (GRID >= lo) & (GRID <= hi)
-    reference = stats.linregress(
-        np.log(GRID[inside].astype(float)), np.log(loss[0, inside])
-    )
+    reference = stats.linregress(np.log(GRID[inside].astype(float)), np.log(loss[0, inside]))
     half_width = stats.t.ppf(0.975, 3) * reference.stderr
-    point, ci = bootstrap_exponent(
-        GRID, loss, lo=lo, hi=hi, n_boot=10, rng=np.random.default_rng(0)
-    )
+    point, ci = bootstrap_exponent(GRID, loss, lo=lo, hi=hi, n_boot=10, rng=np.random.default_rng(0))
     assert point == pytest.approx(reference.slope, abs=1e-12)
-    np.testing.assert_allclose(
-        ci, [reference.slope - half_width, reference.slope + half_width], rtol=1e-9
-    )
+    np.testing.assert_allclose(ci, [reference.slope - half_width, reference.slope + half_width], rtol=1e-9)
 
 
 def test_bootstrap_depends_only_on_the_generator_passed_in():
     loss = noisy_curves(np.random.default_rng(3), exponent=-1.0, scale=1.0, runs=8)
 
     def run(seed):
-        return bootstrap_exponent(
-            GRID, loss, lo=LO, hi=HI, n_boot=300, rng=np.random.default_rng(seed)
-        )[1]
+        return bootstrap_exponent(GRID, loss, lo=LO, hi=HI, n_boot=300, rng=np.random.default_rng(seed))[1]
 
     np.testing.assert_array_equal(run(1), run(1))
     assert not np.array_equal(run(1), run(2))
@@ -459,8 +410,6 @@ def test_band_ratio_survives_huge_powers_and_skips_unusable_points():
     loss[1, in_tail[-1]] = 0.0  # drop the largest tau: band ends one point earlier
     loss[2, in_tail] = np.nan
     ratio = band_ratio(GRID, loss, power=60.0, lo=LO, hi=HI)
-    assert ratio[0] == pytest.approx(
-        (HI / LO) ** 59, rel=1e-10
-    )  # tau**60 reaches 1e360: overflow unless done in logs
+    assert ratio[0] == pytest.approx((HI / LO) ** 59, rel=1e-10)  # tau**60 reaches 1e360: overflow unless done in logs
     assert ratio[1] == pytest.approx((GRID[in_tail[-2]] / LO) ** 59, rel=1e-10)
     assert np.isnan(ratio[2])

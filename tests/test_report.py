@@ -7,10 +7,26 @@ from docutils.core import publish_parts
 from scorematch.report import claims_table_rst, read_csv_rows, table_html
 
 CLAIMS = [
-    {"claim": "all *converge*", "experiment": "fig1", "case": "M3", "status": "holds", "quantity": "q",
-     "value": "0.123456", "threshold": "1", "figure": "figures/fig1.pdf"},
-    {"claim": "exactly one | converges", "experiment": "thm3_5", "case": "", "status": "inconclusive",
-     "quantity": "q", "value": "nan", "threshold": "0.9", "figure": "figures/missing.png"},
+    {
+        "claim": "all *converge*",
+        "experiment": "fig1",
+        "case": "M3",
+        "status": "holds",
+        "quantity": "q",
+        "value": "0.123456",
+        "threshold": "1",
+        "figure": "figures/fig1.pdf",
+    },
+    {
+        "claim": "exactly one | converges",
+        "experiment": "thm3_5",
+        "case": "",
+        "status": "inconclusive",
+        "quantity": "q",
+        "value": "nan",
+        "threshold": "0.9",
+        "figure": "figures/missing.png",
+    },
 ]
 
 
@@ -34,6 +50,6 @@ def test_claims_table_has_one_row_per_claim_and_links_known_figures():
 
 
 def test_table_html_escapes_and_keeps_every_cell():
-    rows = read_csv_rows("a,b\n1,<x>\n2,\"y, z\"\n")
+    rows = read_csv_rows('a,b\n1,<x>\n2,"y, z"\n')
     html = table_html(rows, title="T & U")
     assert html.count("<tr>") == 3 and "&lt;x&gt;" in html and "<td>y, z</td>" in html and "T &amp; U" in html

@@ -30,9 +30,7 @@ CANNOT_INSTALL = 77  # local-cluster.sh's exit code when apt-get cannot install 
 
 
 def cluster(command, timeout=900):
-    return subprocess.run(
-        ["bash", str(CLUSTER_SCRIPT), command], capture_output=True, text=True, timeout=timeout
-    )
+    return subprocess.run(["bash", str(CLUSTER_SCRIPT), command], capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +58,9 @@ def sacct_states(job_ids):
     """{job id: (job name, state)} for the allocations, as Slurm's accounting has them."""
     result = subprocess.run(
         ["sacct", "-n", "-X", "-P", "-o", "JobID,JobName,State", "-j", ",".join(job_ids)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     states = {}
     for line in result.stdout.splitlines():
@@ -101,8 +101,10 @@ def slurm_run(request, slurm_cluster, tmp_path_factory):
     planned = len(scheduled_jobs(dry_run.stdout + dry_run.stderr))
     started = time.monotonic()
     code, output = run_with_progress(
-        request, [SNAKEMAKE, *profile, *small_memory, "--configfile", SMALL],
-        cwd=workdir, env={"SCOREMATCH_SLURM_ACCOUNT": ACCOUNT},
+        request,
+        [SNAKEMAKE, *profile, *small_memory, "--configfile", SMALL],
+        cwd=workdir,
+        env={"SCOREMATCH_SLURM_ACCOUNT": ACCOUNT},
     )
     assert code == 0, output[-6000:]
     print(f"slurm run: {time.monotonic() - started:.1f}s")

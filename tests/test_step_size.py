@@ -17,12 +17,29 @@ def test_row_fractions_and_stability_product():
     target = np.array([1.0, 0.0])
     final = np.broadcast_to(target, (4, n, d)).copy()
     final[3] = np.nan
-    arrays = {"tau": tau, "loss": loss, "final": final, "target": target,
-              "outcome": np.array(["all", "all", "one", "other"])}
-    row = step_size_row("e/c", 0.4, {"hermite_nodes": 16}, arrays, fit_settings=FIT,
-                        hessian_step=1e-5, hessian_runs=2, rng=np.random.default_rng(0))
+    arrays = {
+        "tau": tau,
+        "loss": loss,
+        "final": final,
+        "target": target,
+        "outcome": np.array(["all", "all", "one", "other"]),
+    }
+    row = step_size_row(
+        "e/c",
+        0.4,
+        {"hermite_nodes": 16},
+        arrays,
+        fit_settings=FIT,
+        hessian_step=1e-5,
+        hessian_runs=2,
+        rng=np.random.default_rng(0),
+    )
     assert (row["fraction_all"], row["fraction_one"], row["fraction_other"], row["fraction_diverged"]) == (
-        0.5, 0.25, 0.0, 0.25)
+        0.5,
+        0.25,
+        0.0,
+        0.25,
+    )
     assert row["lambda_max"] == pytest.approx(2.0 / n, rel=1e-6)
     assert row["eta_lambda"] == pytest.approx(0.4 * 2.0 / n, rel=1e-6)
     assert row["exponent"] == pytest.approx(-1.0, abs=1e-9)

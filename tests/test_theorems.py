@@ -40,9 +40,7 @@ def independent_line_loss(a):
 
 @pytest.fixture(scope="module")
 def point():
-    return stationary_point(
-        n=N, d=D, scan=np.linspace(0.25, 8.0, 32), hessian_step=1e-5, zero_tol=1e-6
-    )
+    return stationary_point(n=N, d=D, scan=np.linspace(0.25, 8.0, 32), hessian_step=1e-5, zero_tol=1e-6)
 
 
 def test_stationary_point_is_a_critical_point_of_the_independent_loss(point):
@@ -105,8 +103,9 @@ def test_cluster_init_has_exact_centre_and_spread():
     offsets = cluster_offsets(rng, n=4, d=3)
     np.testing.assert_allclose(offsets.mean(axis=0), 0.0, atol=1e-15)
     assert np.linalg.norm(offsets, axis=-1).max() == pytest.approx(1.0, rel=1e-15)
-    spec = dict(n_components=4, dim=3, noise_scale=0.0,
-                init=dict(kind="cluster", centre_norm=2.0, spreads=[1e-3, 1e-9]))
+    spec = dict(
+        n_components=4, dim=3, noise_scale=0.0, init=dict(kind="cluster", centre_norm=2.0, spreads=[1e-3, 1e-9])
+    )
     mu = initial_parameters(spec, [np.random.default_rng(i) for i in range(4)])
     centre = mu.mean(axis=1)
     np.testing.assert_allclose(centre, [[2.0, 0, 0]] * 4, atol=1e-15)

@@ -62,20 +62,32 @@ def test_report_captions_state_the_settings_of_the_config_in_use(small_run):
     assert paper_steps != fig1["n_steps"] and f"{paper_steps} steps of population-exact GD" not in html
     for theorem in ("thm3_4", "thm3_5"):
         settings = config[theorem]["defaults"]
-        assert f"config section <tt class=\"docutils literal\">{theorem}</tt>, cases override them): " \
-            f"n = {settings['n_components']}, d = {settings['dim']}, eta = {settings['eta']}, " \
-            f"{settings['n_steps']} steps" in html, theorem
+        assert (
+            f'config section <tt class="docutils literal">{theorem}</tt>, cases override them): '
+            f"n = {settings['n_components']}, d = {settings['dim']}, eta = {settings['eta']}, "
+            f"{settings['n_steps']} steps" in html
+        ), theorem
     assert (small_run / "results/.config").read_text().strip() == SMALL
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="needs Debian's chromium (.ci/run installs it)")
 def test_report_landing_page_shows_the_claims_table_in_a_browser(small_run):
     dom = subprocess.run(
-        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=15000",
-         "--dump-dom", (small_run / "report.html").as_uri()],
-        capture_output=True, text=True, timeout=180, check=True,
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+            (small_run / "report.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=True,
     ).stdout
-    landing = dom[dom.index("Claims"):dom.index("Figures and tables by category")]
+    landing = dom[dom.index("Claims") : dom.index("Figures and tables by category")]
     header = re.findall(r'<th class="head">([^<]*)</th>', landing)
     assert header[:5] == ["claim", "experiment / case", "status", "value (threshold)", "figure"], header
     with open(small_run / CLAIMS_TABLE) as handle:
@@ -86,7 +98,7 @@ def test_report_landing_page_shows_the_claims_table_in_a_browser(small_run):
     assert len(statuses) == len(claims)
     linked = set(re.findall(r"app\.showResultInfo\('(figures/[^']+\.png)'\)", landing))
     assert linked and all((small_run / f).exists() for f in linked), linked
-    after = dom[dom.index("Figures and tables by category"):]
+    after = dom[dom.index("Figures and tables by category") :]
     for figure in sorted(p.name for p in (small_run / "figures").glob("*.png")):
         assert figure in after, figure
 
@@ -99,7 +111,9 @@ def test_every_output_has_provenance_and_no_record_outlives_its_file(small_run):
     for path in outputs:
         record = read_provenance(path)  # raises, naming the file, if a record is missing or stale
         assert str(path.relative_to(small_run)) in record["outputs"], path
-    sidecars = [p for p in (small_run / "results").rglob("*.prov.json")] + list((small_run / "figures").glob("*.prov.json"))
+    sidecars = [p for p in (small_run / "results").rglob("*.prov.json")] + list(
+        (small_run / "figures").glob("*.prov.json")
+    )
     # only text files carry sidecars (arrays and figures hold their record), none orphaned
     assert all(Path(str(p)[: -len(".prov.json")]).suffix in {".json", ".csv", ".md", ".rst", ".html"} for p in sidecars)
     assert all(Path(str(p)[: -len(".prov.json")]).is_file() for p in sidecars)
@@ -131,7 +145,10 @@ def test_killed_make_small_resumes_with_the_same_command(small_run, tmp_path):
     workdir = copy_workflow(tmp_path / "killed")
     process = subprocess.Popen(
         ["make", "small", f"VENV={VENV}", "-o", str(VENV / ".installed")],
-        cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     running = None
     deadline = time.monotonic() + 300

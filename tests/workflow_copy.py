@@ -11,7 +11,14 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 SMALL = "workflow/configs/small.yaml"
 WORKFLOW_FILES = [
-    "Snakefile", "config.yaml", "environment.yml", "workflow", "scripts", "Makefile", "requirements.txt", "pyproject.toml",
+    "Snakefile",
+    "config.yaml",
+    "environment.yml",
+    "workflow",
+    "scripts",
+    "Makefile",
+    "requirements.txt",
+    "pyproject.toml",
 ]
 VENV = Path(sys.executable).parents[1]
 
@@ -32,7 +39,11 @@ def snakemake(workdir, *args, configfiles=(SMALL,), check=True, timeout=1200, en
     """Run snakemake in `workdir` with `args`, then --configfile `configfiles` (merged in order)."""
     result = subprocess.run(
         [SNAKEMAKE, *args, "--configfile", *map(str, configfiles)],
-        cwd=workdir, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})},
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
     )
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-6000:]}")
@@ -55,7 +66,10 @@ def make(workdir, *args, check=True, timeout=1200):
     installed = VENV / ".installed"
     result = subprocess.run(
         ["make", *args, f"VENV={VENV}", "-o", str(installed)],
-        cwd=workdir, capture_output=True, text=True, timeout=timeout,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"make {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")

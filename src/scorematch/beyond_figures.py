@@ -1,4 +1,4 @@
-"""Figures of the issue-7 experiments (matplotlib objects, no file I/O)."""
+"""Figures of the "past the paper" experiments (matplotlib objects, no file I/O)."""
 
 import matplotlib
 
@@ -38,17 +38,35 @@ def phase_diagram_figure(columns, summary):
                 grid = np.stack([c["fraction_none"] + c["fraction_other"] for c in cols], axis=1)
             else:
                 grid = np.stack([c[f"fraction_{key}"] for c in cols], axis=1)
-            mesh = ax.pcolormesh(_edges(distances, log=False), _edges(sigmas, log=True), grid,
-                                 vmin=0, vmax=1, cmap="viridis", shading="flat")
+            mesh = ax.pcolormesh(
+                _edges(distances, log=False),
+                _edges(sigmas, log=True),
+                grid,
+                vmin=0,
+                vmax=1,
+                cmap="viridis",
+                shading="flat",
+            )
             ok = [r for r in entry["columns"] if r["status"] == "ok"]
             if ok:
-                ax.plot([r["M"] for r in ok], np.log10([r["sigma_star"] for r in ok]), "o",
-                        color="tab:red", mec="white", label=r"$\sigma^*$ (all-converge $\geq$ 1/2)")
+                ax.plot(
+                    [r["M"] for r in ok],
+                    np.log10([r["sigma_star"] for r in ok]),
+                    "o",
+                    color="tab:red",
+                    mec="white",
+                    label=r"$\sigma^*$ (all-converge $\geq$ 1/2)",
+                )
             fit = entry["fit_ln_sigma_vs_M"]
             if fit:
                 m = np.linspace(distances.min(), distances.max(), 50)
-                ax.plot(m, (fit["intercept"] + fit["slope"] * m) / np.log(10), "--", color="tab:red",
-                        label=fit_label(fit["intercept"], fit["slope"]))
+                ax.plot(
+                    m,
+                    (fit["intercept"] + fit["slope"] * m) / np.log(10),
+                    "--",
+                    color="tab:red",
+                    label=fit_label(fit["intercept"], fit["slope"]),
+                )
             ax.set_ylim(np.log10(sigmas[0]) - 0.5, np.log10(sigmas[-1]) + 0.5)
             ax.set_xlabel(r"distance $M = \|\mu^* - \mathbb{E}\,\mu_i(0)\|$")
             ax.set_ylabel(r"$\log_{10}$ initial spread $\sigma$")
@@ -76,8 +94,12 @@ def method_comparison_figure(tau, curves, slopes, summary, *, title):
     for (name, loss), color in zip(curves.items(), colors):
         median = summary["methods"][name]["exponent_median"]
         q25, q50, q75 = np.quantile(loss[:, positive], [0.25, 0.5, 0.75], axis=0)
-        ax_loss.loglog(tau[positive], q50, color=color,
-                       label=f"{name}: tail exponent median {median:.3f}" if median is not None else name)
+        ax_loss.loglog(
+            tau[positive],
+            q50,
+            color=color,
+            label=f"{name}: tail exponent median {median:.3f}" if median is not None else name,
+        )
         ax_loss.fill_between(tau[positive], q25, q75, color=color, alpha=0.25)
         centres, run_slopes = slopes[name]
         ax_slope.semilogx(centres, np.nanmedian(run_slopes, axis=0), color=color, label=name)
@@ -104,10 +126,15 @@ def noise_scale_figure(ts, all_converged, threshold, section):
     centre = (p + z**2 / (2 * runs)) / (1 + z**2 / runs)
     half = z * np.sqrt(p * (1 - p) / runs + z**2 / (4 * runs**2)) / (1 + z**2 / runs)
     fig, ax = plt.subplots(figsize=(6.5, 4), constrained_layout=True)
-    ax.errorbar(ts, p, yerr=[p - (centre - half), (centre + half) - p], fmt="o-", capsize=3,
-                label=f"all converge ({runs} seeds per t, 95% Wilson)")
-    ax.axvline(threshold, color="tab:red", ls="--",
-               label=f"sufficient: log n + log M + 2 = {threshold:.2f}")
+    ax.errorbar(
+        ts,
+        p,
+        yerr=[p - (centre - half), (centre + half) - p],
+        fmt="o-",
+        capsize=3,
+        label=f"all converge ({runs} seeds per t, 95% Wilson)",
+    )
+    ax.axvline(threshold, color="tab:red", ls="--", label=f"sufficient: log n + log M + 2 = {threshold:.2f}")
     ax.set_xlabel(r"noise scale $t$")
     ax.set_ylabel("fraction of runs where all parameters converge")
     ax.set_ylim(-0.05, 1.05)

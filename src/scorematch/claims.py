@@ -20,8 +20,8 @@ from :func:`case_measurements` (GD runs) or :func:`stationary_measurements` (The
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from scipy import stats
@@ -33,8 +33,19 @@ from scorematch.rates import tail_fit
 
 STATES = ("holds", "fails", "outside", "inconclusive")
 CLAIM_COLUMNS = (
-    "claim", "source", "experiment", "case", "status", "quantity", "comparator", "value",
-    "threshold", "hypotheses", "reason", "figure", "statement",
+    "claim",
+    "source",
+    "experiment",
+    "case",
+    "status",
+    "quantity",
+    "comparator",
+    "value",
+    "threshold",
+    "hypotheses",
+    "reason",
+    "figure",
+    "statement",
 )
 
 # --------------------------------------------------------------------------------------
@@ -96,8 +107,9 @@ def case_measurements(spec, arrays, fit, *, settings):
     n, d = spec["n_components"], spec["dim"]
     step_size = settings["step_size"]
     checked = arrays["final"][: step_size["hessian_runs"]]
-    lam = largest_hessian_eigenvalues(checked, arrays["target"], step=step_size["hessian_step"],
-                                      rule=LineRule(hermite_nodes=spec["hermite_nodes"]))
+    lam = largest_hessian_eigenvalues(
+        checked, arrays["target"], step=step_size["hessian_step"], rule=LineRule(hermite_nodes=spec["hermite_nodes"])
+    )
     converged, undecided = run_decisions(spec, arrays)
     initial = arrays["distance"][:, 0, :]
     ahead = initial.argmin(axis=-1)
@@ -138,8 +150,12 @@ def case_measurements(spec, arrays, fit, *, settings):
 
 def stationary_measurements(point):
     """The claims' view of Theorem 3.1's stationary point (stationary_point.json)."""
-    return {"n": point["n"], "grad_norm": point["grad_norm"], "loss": point["loss"],
-            "classification": point["classification"]}
+    return {
+        "n": point["n"],
+        "grad_norm": point["grad_norm"],
+        "loss": point["loss"],
+        "classification": point["classification"],
+    }
 
 
 # --------------------------------------------------------------------------------------
@@ -150,18 +166,21 @@ def _step_size(m, s):
     value = m["eta"] * m["lambda_max"]
     return value <= s["step_size"]["max_eta_lambda"], (
         f"eta * lambda_max = {m['eta']:g} * {m['lambda_max']:.4g} = {value:.4g} "
-        f"(<= {s['step_size']['max_eta_lambda']:g})")
+        f"(<= {s['step_size']['max_eta_lambda']:g})"
+    )
 
 
 def _noise_scale(m, s):
     return m["noise_scale"] >= m["noise_threshold"], (
-        f"t = {m['noise_scale']:g} (>= log n + log M + 2 = {m['noise_threshold']:.4g})")
+        f"t = {m['noise_scale']:g} (>= log n + log M + 2 = {m['noise_threshold']:.4g})"
+    )
 
 
 def _exponentially_small(m, s):
     return m["smallest_spread"] <= m["spread_bound"], (
         f"smallest initial spread {m['smallest_spread']:.3g} (<= exp(-10^6 n d M0^3) / "
-        f"(108 n d) = {m['spread_bound']:.3g})")
+        f"(108 n d) = {m['spread_bound']:.3g})"
+    )
 
 
 def _one_ahead(m, s):
@@ -170,8 +189,10 @@ def _one_ahead(m, s):
 
 def _far_random(m, s):
     ok = m["init_kind"] == "gaussian" and m["init_sigma"] == 1.0 and m["far_distance"] >= s["far_distance_min"]
-    return ok, (f"mu_i(0) ~ N(mu_0, I) with ||mu_0 - mu*|| = {m['far_distance']:g} "
-                f"(>= {s['far_distance_min']:g}; init {m['init_kind']}, sigma {m['init_sigma']:g})")
+    return ok, (
+        f"mu_i(0) ~ N(mu_0, I) with ||mu_0 - mu*|| = {m['far_distance']:g} "
+        f"(>= {s['far_distance_min']:g}; init {m['init_kind']}, sigma {m['init_sigma']:g})"
+    )
 
 
 HYPOTHESES: dict[str, Callable] = {
@@ -189,6 +210,7 @@ HYPOTHESES: dict[str, Callable] = {
 def _fraction(count_key, *, with_interval, runs_key="runs", undecided_key="undecided"):
     """Fraction of runs with an outcome.  The undecided part carries, for runs not yet
     classified, the best case: the fraction (or its interval) counting them as successes."""
+
     def measure(m, t):
         runs, count, undecided = m[runs_key], m[count_key], m[undecided_key]
         if with_interval:
@@ -198,8 +220,11 @@ def _fraction(count_key, *, with_interval, runs_key="runs", undecided_key="undec
             interval, best = None, (count + undecided) / runs
         undecided_text = None
         if undecided:
-            undecided_text = f"too few steps: {undecided} of {runs} runs have parameters neither converged nor diverging"
+            undecided_text = (
+                f"too few steps: {undecided} of {runs} runs have parameters neither converged nor diverging"
+            )
         return count / runs, interval, (undecided_text, best)
+
     return measure
 
 
@@ -211,6 +236,7 @@ def _exponent_plus(offset):
         b, ci = fit["exponent"], fit["ci"]
         shift = offset(t)
         return b + shift, [ci[0] + shift, ci[1] + shift], (None, None)
+
     return measure
 
 
@@ -227,6 +253,7 @@ def _slope_deviation(m, t):
 def _scalar(key):
     def measure(m, t):
         return m[key], None, (None, None)
+
     return measure
 
 
@@ -263,58 +290,193 @@ class Claim:
 def _registry(eps):
     step = ("step_size",)
     claims = [
-        Claim("thm2_1_converge", "Theorem 2.1",
-              "large noise: GD converges, every parameter reaches mu*_t",
-              "thm2_1", None, "largest final / initial distance to mu*_t over runs",
-              _scalar("distance_ratio"), "<", "converge_ratio", "thm2_1", step + ("noise_scale",)),
-        Claim("thm2_1_rate", "Theorem 2.1", "large noise: L(tau) = O(1/sqrt(tau)), i.e. sqrt(tau) L bounded",
-              "thm2_1", None, "log-log slope of sqrt(tau) L over the tail (exponent + 1/2)",
-              _exponent_plus(lambda t: 0.5), "<=", "growth_tol", "rates_scaled", step + ("noise_scale",), True, 0.5),
-        Claim("thm3_1_stationary", "Theorem 3.1",
-              "(0, a* e1, -a* e1) is a stationary point: the full gradient vanishes",
-              "thm3_1", ("stationary",), "full gradient norm at a*", _scalar("grad_norm"), "<", "grad_tol",
-              "thm3_1"),
-        Claim("thm3_1_nonzero_loss", "Theorem 3.1", "the stationary point has nonzero loss",
-              "thm3_1", ("stationary",), "loss at a*", _scalar("loss"), ">", "min_loss", "thm3_1"),
-        Claim("thm3_2_all_converge", "Theorem 3.2",
-              "exponentially small init: every parameter converges to mu*",
-              "thm3_2", None, "fraction of the smallest-spread runs with all parameters converged",
-              _fraction("count_all_smallest_spread", with_interval=False, runs_key="runs_smallest_spread",
-                        undecided_key="undecided_smallest_spread"), "==", 1.0, "thm3_2",
-              step + ("exponentially_small_init",)),
-        Claim("thm3_4_counterexample", "Theorem 3.4",
-              "the parameter ahead converges to mu*, the others diverge",
-              "thm3_4", None, "fraction of runs where the parameter ahead converged and the others diverge",
-              _fraction("count_lead", with_interval=False), "==", 1.0, "thm3_4", step + ("one_ahead",)),
-        Claim("cor3_6_one_converges", "Corollary 3.6",
-              "random far init: with high probability exactly one parameter converges, the others diverge",
-              "thm3_5", None, "fraction of seeds with exactly one converged (Clopper-Pearson interval)",
-              _fraction("count_one", with_interval=True), ">=", "min_fraction", "thm3_5",
-              step + ("far_random_init",)),
-        Claim("thm3_5_rate", "Theorem 3.5", "random far init: L(tau) = O(1/tau), i.e. tau L bounded over the tail",
-              "thm3_5", None, "log-log slope of tau L over the tail (exponent + 1)",
-              _exponent_plus(lambda t: 1.0), "<=", "growth_tol", "rates_scaled", step + ("far_random_init",), True, 1.0),
+        Claim(
+            "thm2_1_converge",
+            "Theorem 2.1",
+            "large noise: GD converges, every parameter reaches mu*_t",
+            "thm2_1",
+            None,
+            "largest final / initial distance to mu*_t over runs",
+            _scalar("distance_ratio"),
+            "<",
+            "converge_ratio",
+            "thm2_1",
+            step + ("noise_scale",),
+        ),
+        Claim(
+            "thm2_1_rate",
+            "Theorem 2.1",
+            "large noise: L(tau) = O(1/sqrt(tau)), i.e. sqrt(tau) L bounded",
+            "thm2_1",
+            None,
+            "log-log slope of sqrt(tau) L over the tail (exponent + 1/2)",
+            _exponent_plus(lambda t: 0.5),
+            "<=",
+            "growth_tol",
+            "rates_scaled",
+            step + ("noise_scale",),
+            True,
+            0.5,
+        ),
+        Claim(
+            "thm3_1_stationary",
+            "Theorem 3.1",
+            "(0, a* e1, -a* e1) is a stationary point: the full gradient vanishes",
+            "thm3_1",
+            ("stationary",),
+            "full gradient norm at a*",
+            _scalar("grad_norm"),
+            "<",
+            "grad_tol",
+            "thm3_1",
+        ),
+        Claim(
+            "thm3_1_nonzero_loss",
+            "Theorem 3.1",
+            "the stationary point has nonzero loss",
+            "thm3_1",
+            ("stationary",),
+            "loss at a*",
+            _scalar("loss"),
+            ">",
+            "min_loss",
+            "thm3_1",
+        ),
+        Claim(
+            "thm3_2_all_converge",
+            "Theorem 3.2",
+            "exponentially small init: every parameter converges to mu*",
+            "thm3_2",
+            None,
+            "fraction of the smallest-spread runs with all parameters converged",
+            _fraction(
+                "count_all_smallest_spread",
+                with_interval=False,
+                runs_key="runs_smallest_spread",
+                undecided_key="undecided_smallest_spread",
+            ),
+            "==",
+            1.0,
+            "thm3_2",
+            step + ("exponentially_small_init",),
+        ),
+        Claim(
+            "thm3_4_counterexample",
+            "Theorem 3.4",
+            "the parameter ahead converges to mu*, the others diverge",
+            "thm3_4",
+            None,
+            "fraction of runs where the parameter ahead converged and the others diverge",
+            _fraction("count_lead", with_interval=False),
+            "==",
+            1.0,
+            "thm3_4",
+            step + ("one_ahead",),
+        ),
+        Claim(
+            "cor3_6_one_converges",
+            "Corollary 3.6",
+            "random far init: with high probability exactly one parameter converges, the others diverge",
+            "thm3_5",
+            None,
+            "fraction of seeds with exactly one converged (Clopper-Pearson interval)",
+            _fraction("count_one", with_interval=True),
+            ">=",
+            "min_fraction",
+            "thm3_5",
+            step + ("far_random_init",),
+        ),
+        Claim(
+            "thm3_5_rate",
+            "Theorem 3.5",
+            "random far init: L(tau) = O(1/tau), i.e. tau L bounded over the tail",
+            "thm3_5",
+            None,
+            "log-log slope of tau L over the tail (exponent + 1)",
+            _exponent_plus(lambda t: 1.0),
+            "<=",
+            "growth_tol",
+            "rates_scaled",
+            step + ("far_random_init",),
+            True,
+            1.0,
+        ),
     ]
     for e in eps:
         claims.append(
-            Claim(f"thm3_7_eps{e:g}", "Theorem 3.7",
-                  f"lower bound: tau^(1+{e:g}) L(tau) eventually grows",
-                  "thm3_5", None, f"log-log slope of tau^(1+{e:g}) L over the tail (exponent + 1 + {e:g})",
-                  _exponent_plus(lambda t, e=e: 1.0 + e), ">", 0.0, "rates_scaled",
-                  step + ("far_random_init",), True, 1.0 + e))
+            Claim(
+                f"thm3_7_eps{e:g}",
+                "Theorem 3.7",
+                f"lower bound: tau^(1+{e:g}) L(tau) eventually grows",
+                "thm3_5",
+                None,
+                f"log-log slope of tau^(1+{e:g}) L over the tail (exponent + 1 + {e:g})",
+                _exponent_plus(lambda t, e=e: 1.0 + e),
+                ">",
+                0.0,
+                "rates_scaled",
+                step + ("far_random_init",),
+                True,
+                1.0 + e,
+            )
+        )
     claims += [
-        Claim("fig1_all_converge", "Figure 1", "small M: all parameters converge", "fig1", ("M3",),
-              "fraction of runs with all parameters converged", _fraction("count_all", with_interval=False),
-              "==", 1.0, "fig1", step),
-        Claim("fig1_one_converges", "Figure 1", "large M: exactly one parameter converges, the others diverge",
-              "fig1", ("M6",), "fraction of runs with exactly one converged",
-              _fraction("count_one", with_interval=False), "==", 1.0, "fig1", step),
-        Claim("fig1_slope", "Figure 1", "large M: the log-log loss slope is about -1 after a warm-up",
-              "fig1", ("M6",), "|tail exponent + 1|", _slope_deviation, "<=", "exponent_tol", "rates_slopes",
-              step, True, 1.0),
-        Claim("fig1_slope_minibatch", "Figure 1", "the same slope about -1 in the paper's minibatch protocol",
-              "rates_minibatch", ("b1e3", "b1e4"), "|tail exponent + 1|", _slope_deviation, "<=",
-              "exponent_tol", "rates_minibatch", step, True, 1.0),
+        Claim(
+            "fig1_all_converge",
+            "Figure 1",
+            "small M: all parameters converge",
+            "fig1",
+            ("M3",),
+            "fraction of runs with all parameters converged",
+            _fraction("count_all", with_interval=False),
+            "==",
+            1.0,
+            "fig1",
+            step,
+        ),
+        Claim(
+            "fig1_one_converges",
+            "Figure 1",
+            "large M: exactly one parameter converges, the others diverge",
+            "fig1",
+            ("M6",),
+            "fraction of runs with exactly one converged",
+            _fraction("count_one", with_interval=False),
+            "==",
+            1.0,
+            "fig1",
+            step,
+        ),
+        Claim(
+            "fig1_slope",
+            "Figure 1",
+            "large M: the log-log loss slope is about -1 after a warm-up",
+            "fig1",
+            ("M6",),
+            "|tail exponent + 1|",
+            _slope_deviation,
+            "<=",
+            "exponent_tol",
+            "rates_slopes",
+            step,
+            True,
+            1.0,
+        ),
+        Claim(
+            "fig1_slope_minibatch",
+            "Figure 1",
+            "the same slope about -1 in the paper's minibatch protocol",
+            "rates_minibatch",
+            ("b1e3", "b1e4"),
+            "|tail exponent + 1|",
+            _slope_deviation,
+            "<=",
+            "exponent_tol",
+            "rates_minibatch",
+            step,
+            True,
+            1.0,
+        ),
     ]
     return claims
 
@@ -327,14 +489,25 @@ def registry(*, eps):
 # Each theorem experiment's figure: the drawing scripts/plot_theorem.py uses and what it
 # shows (the caption adds the claims measured on it).
 EXPERIMENT_FIGURES = {
-    "thm2_1": ("noise_sweep", "One far-away start at a sweep of noise scales t: distances to "
-               "mu*_t, the loss and sqrt(tau) L per t (dashed: below log n + log M + 2)."),
-    "thm3_2": ("cluster", "A cluster at the origin with spreads down to 1e-12, mu* at distance "
-               "M0: the cluster centre A(tau) and the spread max_i ||mu_i - A||."),
-    "thm3_4": ("counterexample", "Collinear starts near the origin with one parameter ahead "
-               "toward mu*: the distance of every parameter to mu*."),
-    "thm3_5": ("outcomes", "mu_i(0) ~ N(mu_0, I) far from mu*: the number of converged "
-               "parameters per seed (Clopper-Pearson interval for exactly one) and the loss."),
+    "thm2_1": (
+        "noise_sweep",
+        "One far-away start at a sweep of noise scales t: distances to "
+        "mu*_t, the loss and sqrt(tau) L per t (dashed: below log n + log M + 2).",
+    ),
+    "thm3_2": (
+        "cluster",
+        "A cluster at the origin with spreads down to 1e-12, mu* at distance "
+        "M0: the cluster centre A(tau) and the spread max_i ||mu_i - A||.",
+    ),
+    "thm3_4": (
+        "counterexample",
+        "Collinear starts near the origin with one parameter ahead toward mu*: the distance of every parameter to mu*.",
+    ),
+    "thm3_5": (
+        "outcomes",
+        "mu_i(0) ~ N(mu_0, I) far from mu*: the number of converged "
+        "parameters per seed (Clopper-Pearson interval for exactly one) and the loss.",
+    ),
 }
 
 
@@ -368,8 +541,10 @@ def measured_on(claim, experiment_cases):
         return list(experiment_cases)
     missing = [c for c in claim.cases if c not in experiment_cases]
     if missing:
-        raise ValueError(f"claim {claim.id} is measured on cases {missing} that config section "
-                         f"{claim.experiment!r} does not have (it has {list(experiment_cases)})")
+        raise ValueError(
+            f"claim {claim.id} is measured on cases {missing} that config section "
+            f"{claim.experiment!r} does not have (it has {list(experiment_cases)})"
+        )
     return list(claim.cases)
 
 
@@ -396,8 +571,10 @@ def _drift_reason(claim, value, threshold, fit, tol):
     two_sided = claim.measure is _slope_deviation
     toward = two_sided or (threshold - value) * change > 0
     if abs(change) > tol and toward:
-        return (f"local slope still moves from {start:.4g} to {end:.4g} across the tail window "
-                f"(change {change:+.3g}, tolerance {tol:g}), towards the threshold")
+        return (
+            f"local slope still moves from {start:.4g} to {end:.4g} across the tail window "
+            f"(change {change:+.3g}, tolerance {tol:g}), towards the threshold"
+        )
     return None
 
 
@@ -410,12 +587,18 @@ def evaluate(claim, case, measured, settings):
     if value is not None and not math.isfinite(value):
         value, undecided = None, undecided or f"the measured value is {value}"
     row = {
-        "claim": claim.id, "source": claim.source, "experiment": claim.experiment, "case": case,
-        "quantity": claim.quantity, "comparator": claim.comparator,
-        "value": None if value is None else float(value), "threshold": float(threshold),
+        "claim": claim.id,
+        "source": claim.source,
+        "experiment": claim.experiment,
+        "case": case,
+        "quantity": claim.quantity,
+        "comparator": claim.comparator,
+        "value": None if value is None else float(value),
+        "threshold": float(threshold),
         "interval": None if interval is None else [float(v) for v in interval],
         "hypotheses": "; ".join(f"{name}: {text}" for name, _, text in checks),
-        "figure": claim.figure, "statement": claim.statement,
+        "figure": claim.figure,
+        "statement": claim.statement,
     }
     outside = [f"{name}: {text}" for name, ok, text in checks if not ok]
     compare = _COMPARE[claim.comparator]
@@ -432,16 +615,22 @@ def evaluate(claim, case, measured, settings):
         if not decided:
             return row | {"status": "inconclusive", "reason": undecided}
     if interval is not None and min(interval) < threshold < max(interval) and claim.comparator != "==":
-        return row | {"status": "inconclusive", "reason": (
-            f"too few seeds: the {thresholds['level']:.0%} interval [{interval[0]:.4g}, {interval[1]:.4g}] "
-            f"contains the threshold {threshold:g}")}
+        return row | {
+            "status": "inconclusive",
+            "reason": (
+                f"too few seeds: the {thresholds['level']:.0%} interval [{interval[0]:.4g}, {interval[1]:.4g}] "
+                f"contains the threshold {threshold:g}"
+            ),
+        }
     if claim.rate:
         reason = _drift_reason(claim, value, threshold, measured["fit"], settings["slope_drift_tol"])
         if reason is not None:
             return row | {"status": "inconclusive", "reason": reason}
     holds = compare(value, threshold)
-    return row | {"status": "holds" if holds else "fails",
-                  "reason": f"{value:.4g} {claim.comparator} {threshold:g} is {str(holds).lower()}"}
+    return row | {
+        "status": "holds" if holds else "fails",
+        "reason": f"{value:.4g} {claim.comparator} {threshold:g} is {str(holds).lower()}",
+    }
 
 
 def state_counts(rows):
@@ -462,7 +651,8 @@ def claims_markdown(rows):
     counts = state_counts(rows)
     columns = ("claim", "experiment", "case", "status", "value", "comparator", "threshold", "reason")
     lines = [
-        "Counts per state: " + ", ".join(f"{state} {counts[state]}" for state in STATES)
+        "Counts per state: "
+        + ", ".join(f"{state} {counts[state]}" for state in STATES)
         + f" (of {len(rows)}; only holds and fails are evidence about the paper).",
         "",
         "| " + " | ".join(columns) + " |",

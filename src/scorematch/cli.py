@@ -1,9 +1,9 @@
 """Command-line entries: evaluate loss and gradient (JSON in, JSON out); run one case.
 
-    scorematch-eval [FILE]      JSON {"mu": n x d or R x n x d, "mu_star": d, "noise_scale": t}
-                                (noise_scale optional, default 0: vectors given unscaled)
-    scorematch-run --config config.yaml [--config more.yaml] --experiment fig1 --case M6
-                   --output results/fig1/M6.npz
+scorematch-eval [FILE]      JSON {"mu": n x d or R x n x d, "mu_star": d, "noise_scale": t}
+                            (noise_scale optional, default 0: vectors given unscaled)
+scorematch-run --config config.yaml [--config more.yaml] --experiment fig1 --case M6
+               --output results/fig1/M6.npz
 """
 
 import argparse
@@ -12,10 +12,10 @@ import sys
 
 import numpy as np
 
-from scorematch.pipeline import write_npz
 from scorematch.config import ConfigError, load_config, resolve_case, validate_config
-from scorematch.experiment import run_specification
 from scorematch.engine import evaluate as engine_evaluate
+from scorematch.experiment import run_specification
+from scorematch.pipeline import write_npz
 from scorematch.population import scale_to_noise
 
 
@@ -85,6 +85,14 @@ def run_main(argv=None):
     arrays = run_specification(spec, root_seed=config["root_seed"], name=name)
     write_npz(args.output, arrays)
     labels, counts = np.unique(arrays["outcome"], return_counts=True)
-    print(json.dumps({"case": name, "output": args.output, "final_loss_median": float(np.median(arrays["loss"][:, -1])),
-                      "outcomes": dict(zip(labels.tolist(), counts.tolist()))}))
+    print(
+        json.dumps(
+            {
+                "case": name,
+                "output": args.output,
+                "final_loss_median": float(np.median(arrays["loss"][:, -1])),
+                "outcomes": dict(zip(labels.tolist(), counts.tolist())),
+            }
+        )
+    )
     return 0

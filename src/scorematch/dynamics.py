@@ -59,7 +59,9 @@ class Dynamics:
         if self.truth not in ("gaussian", "mixture"):
             raise ValueError(f"truth {self.truth!r}: allowed gaussian, mixture")
         if self.truth == "mixture" and (self.batch_size or self.direction != "gradient"):
-            raise ValueError("a mixture truth takes population-exact gradient steps only (batch_size 0, direction gradient)")
+            raise ValueError(
+                "a mixture truth takes population-exact gradient steps only (batch_size 0, direction gradient)"
+            )
         if self.batch_size and self.noise_scales:
             raise ValueError("the loss averaged over noise levels is exact only (batch_size 0)")
 
@@ -92,6 +94,23 @@ class Trajectory:
     centre: np.ndarray
     spread: np.ndarray
     diverged_at: np.ndarray
+
+
+def trajectory_arrays(trajectory, *, initial, target):
+    """The arrays a result file of one descent stores, as a dict name -> array.
+
+    tau, loss, distance, final and diverged_at of the :class:`Trajectory`; initial
+    (R, n, d) and target (d,) as given.
+    """
+    return {
+        "tau": trajectory.tau,
+        "loss": trajectory.loss,
+        "distance": trajectory.distance,
+        "initial": initial,
+        "final": trajectory.final,
+        "target": target,
+        "diverged_at": trajectory.diverged_at,
+    }
 
 
 def log_spaced_steps(n_steps, *, n_records):
@@ -145,8 +164,19 @@ def gradient_descent(
             samples = _sample_block(generators, dynamics.batch_size, n_steps, d, alive=state[4] < 0)
             newly = state[4] < 0
             with _threads_for(runs):
-                engine._advance(state, truth, step, n_steps, float(eta), scales, samples,
-                                dynamics.direction == "em", dynamics.optimizer == "adam", adam, tables)
+                engine._advance(
+                    state,
+                    truth,
+                    step,
+                    n_steps,
+                    float(eta),
+                    scales,
+                    samples,
+                    dynamics.direction == "em",
+                    dynamics.optimizer == "adam",
+                    adam,
+                    tables,
+                )
             if on_diverge is not None:
                 for r in np.flatnonzero(newly & (state[4] >= 0)):
                     on_diverge(int(r), int(state[4][r]))
@@ -207,7 +237,11 @@ def divergence_reporter(logger):
     """on_diverge callback: log which run diverged at which iteration."""
 
     def report(run, step):
-        logger.warning("run %d diverged at iteration %d (non-finite parameters, loss or step); kept its last finite state", run, step)
+        logger.warning(
+            "run %d diverged at iteration %d (non-finite parameters, loss or step); kept its last finite state",
+            run,
+            step,
+        )
 
     return report
 

@@ -23,10 +23,17 @@ A run specification is a plain dict, validated against ``workflow/schemas/config
 
 import numpy as np
 
-from scorematch.dynamics import EXACT, Dynamics, classify_outcomes, gradient_descent, log_spaced_steps
+from scorematch.dynamics import (
+    EXACT,
+    Dynamics,
+    classify_outcomes,
+    gradient_descent,
+    log_spaced_steps,
+    trajectory_arrays,
+)
 from scorematch.population import scale_to_noise
 from scorematch.quadrature import LineRule
-from scorematch.seeding import STREAM_INIT, STREAM_SAMPLING, run_generators
+from scorematch.seeding import STREAM_INIT, STREAM_SAMPLING, case_seed_name, run_generators
 
 
 def target_vector(spec):
@@ -47,16 +54,12 @@ def initial_parameters(spec, generators):
         spreads = np.asarray(init["spreads"], dtype=np.float64)
         if len(generators) % len(spreads):
             raise ValueError(
-                f"cluster init: runs ({len(generators)}) must be a multiple of "
-                f"len(spreads) ({len(spreads)})"
+                f"cluster init: runs ({len(generators)}) must be a multiple of len(spreads) ({len(spreads)})"
             )
         centre = np.zeros(d)
         centre[0] = init["centre_norm"]
         unscaled = np.stack(
-            [
-                centre + spreads[r % len(spreads)] * cluster_offsets(rng, n=n, d=d)
-                for r, rng in enumerate(generators)
-            ]
+            [centre + spreads[r % len(spreads)] * cluster_offsets(rng, n=n, d=d) for r, rng in enumerate(generators)]
         )
     else:
         mean = np.zeros(d)
@@ -95,8 +98,7 @@ def run_specification(spec, *, root_seed, name, on_record=None, on_diverge=None)
     initial (R, n, d), final (R, n, d), centre (R, T, d), spread (R, T), target (d,),
     n_converged (R,), outcome (R,), diverged_at (R,).
     """
-    # seed_name: the case reuses another case's per-run streams (e.g. its initial parameters)
-    name = spec.get("seed_name", name)
+    name = case_seed_name(spec, name)
     runs = spec["runs"]
     mu_star = target_vector(spec)
     initial = initial_parameters(spec, run_generators(root_seed, name, n_runs=runs, stream=STREAM_INIT))
@@ -107,7 +109,13 @@ def run_specification(spec, *, root_seed, name, on_record=None, on_diverge=None)
         generators = run_generators(root_seed, name, n_runs=runs, stream=STREAM_SAMPLING)
         dynamics = Dynamics(batch_size=spec["batch_size"])
     return descend_and_classify(
-        initial, mu_star, spec, dynamics=dynamics, generators=generators, rule=rule, on_record=on_record,
+        initial,
+        mu_star,
+        spec,
+        dynamics=dynamics,
+        generators=generators,
+        rule=rule,
+        on_record=on_record,
         on_diverge=on_diverge,
     )
 
@@ -137,16 +145,10 @@ def descend_and_classify(
         diverged_at=trajectory.diverged_at,
     )
     return {
-        "tau": trajectory.tau,
-        "loss": trajectory.loss,
-        "distance": trajectory.distance,
+        **trajectory_arrays(trajectory, initial=initial, target=mu_star),
         "norm": trajectory.norm,
-        "initial": initial,
-        "final": trajectory.final,
         "centre": trajectory.centre,
         "spread": trajectory.spread,
-        "target": mu_star,
         "n_converged": n_converged,
         "outcome": outcome,
-        "diverged_at": trajectory.diverged_at,
     }

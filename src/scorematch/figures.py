@@ -6,7 +6,6 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-
 LINESTYLES = ("-", "--", "-.", ":")
 MARKERS = ("o", "s", "^", "v", "D", "P", "X")
 MARKERS_PER_LINE = 8
@@ -69,7 +68,7 @@ def figure1(results, *, labels):
 
 
 # --------------------------------------------------------------------------------------
-# Theorem experiments (issue 3)
+# Theorem experiments
 
 
 def _positive(tau, values):
@@ -106,8 +105,12 @@ def thm3_1_figure(a_grid, loss_grid, point, escape):
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
     axes[0].plot(a_grid, loss_grid)
     axes[0].axvline(point["a_star"], color="k", ls="--", lw=0.8)
-    axes[0].plot([point["a_star"]], [point["loss"]], "ro",
-                 label=f"$a^* = {point['a_star']:.10f}$\n$L = {point['loss']:.6f}$ ({point['classification']})")
+    axes[0].plot(
+        [point["a_star"]],
+        [point["loss"]],
+        "ro",
+        label=f"$a^* = {point['a_star']:.10f}$\n$L = {point['loss']:.6f}$ ({point['classification']})",
+    )
     axes[0].set_xlabel("$a$")
     axes[0].set_ylabel(r"$L(0, a e_1, -a e_1)$")
     axes[0].legend(fontsize="small")
@@ -116,11 +119,18 @@ def thm3_1_figure(a_grid, loss_grid, point, escape):
     for r in range(runs):
         run_style = LINESTYLES[r % len(LINESTYLES)]
         for i in range(n):
-            axes[1].semilogx(tau[tau > 0], escape["distance"][r, tau > 0, i], color=f"C{i}", ls=run_style,
-                             alpha=0.8, label=f"$\\mu_{{{i + 1}}}$" if r == 0 else None)
+            axes[1].semilogx(
+                tau[tau > 0],
+                escape["distance"][r, tau > 0, i],
+                color=f"C{i}",
+                ls=run_style,
+                alpha=0.8,
+                label=f"$\\mu_{{{i + 1}}}$" if r == 0 else None,
+            )
         axes[1].plot([], [], "k", ls=run_style, label=f"run {r}")
-        axes[2].loglog(*_positive(tau, escape["loss"][r]), color=f"C{r}",
-                       label=f"run {r}: {escape['n_converged'][r]} converged")
+        axes[2].loglog(
+            *_positive(tau, escape["loss"][r]), color=f"C{r}", label=f"run {r}: {escape['n_converged'][r]} converged"
+        )
     axes[1].set_ylabel(r"$\|\mu_i - \mu^*\|$")
     axes[2].set_ylabel(r"$L(\tau)$")
     for ax in axes[1:]:
@@ -136,9 +146,7 @@ def thm3_2_figure(results, *, labels, spreads):
     """Theorem 3.2: per M0 (columns), distance of the cluster centre A(tau) to mu* (top)
     and the spread max_i ||mu_i - A|| (bottom), one line per run coloured by the
     initial spread.  spreads: per case, (R,) initial spreads."""
-    fig, axes = plt.subplots(
-        2, len(results), figsize=(5 * len(results) + 1, 8), squeeze=False, layout="constrained"
-    )
+    fig, axes = plt.subplots(2, len(results), figsize=(5 * len(results) + 1, 8), squeeze=False, layout="constrained")
     all_levels = np.log10(np.concatenate([np.asarray(s, dtype=float) for s in spreads]))
     norm = matplotlib.colors.Normalize(all_levels.min(), all_levels.max() + 1e-9)
     for column, (arrays, label, spread0) in enumerate(zip(results, labels, spreads)):
@@ -164,7 +172,7 @@ def thm3_4_figure(results, *, labels):
     columns = min(len(results), MAX_COLUMNS)
     rows = -(-len(results) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(5 * columns, 4.2 * rows), squeeze=False)
-    for ax in axes.ravel()[len(results):]:
+    for ax in axes.ravel()[len(results) :]:
         ax.set_visible(False)
     for ax, arrays, label in zip(axes.ravel(), results, labels):
         tau = arrays["tau"]
@@ -188,8 +196,12 @@ def thm3_5_figure(results, *, labels, summary):
     width = 0.8 / max(len(results), 1)
     for c, (row, label) in enumerate(zip(summary, labels)):
         counts = np.asarray(row["n_converged_counts"], dtype=float)
-        ax.bar(np.arange(len(counts)) + (c - (len(results) - 1) / 2) * width, counts / counts.sum(),
-               width, label=f"{label}: one = {row['fraction_one']:.3f} [{row['ci_lo']:.3f}, {row['ci_hi']:.3f}]")
+        ax.bar(
+            np.arange(len(counts)) + (c - (len(results) - 1) / 2) * width,
+            counts / counts.sum(),
+            width,
+            label=f"{label}: one = {row['fraction_one']:.3f} [{row['ci_lo']:.3f}, {row['ci_hi']:.3f}]",
+        )
     ax.set_xlabel("number of converged parameters")
     ax.set_ylabel("fraction of seeds")
     ax.legend(fontsize="small")

@@ -160,9 +160,9 @@ def largest_hessian_eigenvalues(mu, means, *, step, rule=LineRule()):
     return np.array(
         [
             np.linalg.eigvalsh(
-                finite_difference_hessian(
-                    m, means, step=step, rule=rule, loss_and_gradient=mixture_loss_and_gradient
-                )[0]
+                finite_difference_hessian(m, means, step=step, rule=rule, loss_and_gradient=mixture_loss_and_gradient)[
+                    0
+                ]
             ).max()
             for m in np.asarray(mu, dtype=np.float64)
         ]
@@ -269,7 +269,9 @@ def rate_summary(case, *, window, n_boot, rng, level):
             case["tau"], case["loss"][group], lo=window[0], hi=window[1], n_boot=n_boot, rng=rng, level=level
         )
         summary["recovered_with_diverging_mean_curve"] = {
-            "exponent": float(exponent), "ci": [float(ci[0]), float(ci[1])], "runs": int(group.sum())
+            "exponent": float(exponent),
+            "ci": [float(ci[0]), float(ci[1])],
+            "runs": int(group.sum()),
         }
     return summary
 

@@ -122,8 +122,12 @@ def small_init_figure(summary, cases):
     for n, law in summary["laws"].items():
         if law:
             delta = np.linspace(min(r["separation"] for r in rows), max(r["separation"] for r in rows), 50)
-            axes[1].semilogy(delta, np.exp(law["intercept"] + law["slope"] * delta), "--",
-                             label=f"n = {n}: ln sigma* = {law['intercept']:.2f} {law['slope']:+.2f} Delta")
+            axes[1].semilogy(
+                delta,
+                np.exp(law["intercept"] + law["slope"] * delta),
+                "--",
+                label=f"n = {n}: ln sigma* = {law['intercept']:.2f} {law['slope']:+.2f} Delta",
+            )
     statuses = ", ".join(f"{r['separation']:g}: {r['sigma_star_status']}" for r in rows)
     axes[1].set_title(f"sigma* per Delta ({statuses})", fontsize=8)
     axes[1].set_xlabel(r"separation $\Delta$")

@@ -53,7 +53,12 @@ def progress_reporter(logger, *, n_steps, min_interval=10.0):
         remaining = f"~{elapsed * (n_steps - step) / step:.1f}s" if step else "unknown"
         logger.info(
             "iteration %d/%d  loss median %.3e max %.3e  elapsed %.1fs  remaining %s",
-            step, n_steps, np.median(loss), np.max(loss), elapsed, remaining,
+            step,
+            n_steps,
+            np.median(loss),
+            np.max(loss),
+            elapsed,
+            remaining,
         )
 
     return report

@@ -1,6 +1,6 @@
 """Population score-matching loss and its gradient for the over-parameterized student.
 
-Everything here works in the scaled frame of one noise level t (PAPER.md, Sections 3+):
+Everything here works in the scaled frame of one noise level t (the paper, Sections 3+):
 the parameters are the scaled vectors mu_{i,t} and the data law is N(mu*_t, I_d).  Use
 :func:`scale_to_noise` to pass from unscaled vectors to that frame.
 
@@ -69,9 +69,7 @@ def loss_and_gradient_on_points(coords, points, weights, *, target=None):
     weighted_w = weights[:, None, :] * w
     weighted_term = weighted_w * curvature
     grad = (
-        weighted_w @ np.swapaxes(residual, -1, -2)
-        + weighted_term @ points
-        - weighted_term.sum(-1)[..., None] * coords
+        weighted_w @ np.swapaxes(residual, -1, -2) + weighted_term @ points - weighted_term.sum(-1)[..., None] * coords
     )
     return loss, 2.0 * grad
 
@@ -169,9 +167,7 @@ def integrate_in_span(mu, mu_star, integrand, *, rule, group_sizes=None):
             chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(sizes, k, rule, q) * n))
             for start in range(0, len(group), chunk):
                 part = group[start : start + chunk]
-                points, weights = quadrature_points(
-                    coords[part], rule=rule, outer_nodes=q, group_sizes=group_sizes
-                )
+                points, weights = quadrature_points(coords[part], rule=rule, outer_nodes=q, group_sizes=group_sizes)
                 part_scalar, part_vectors = integrand(coords[part], points, weights)
                 if vectors is None:
                     vectors = np.zeros((runs, part_vectors.shape[1], d))

@@ -268,7 +268,17 @@ def describe(record, *, path):
     return "\n".join(lines)
 
 
-PROVENANCE_COLUMNS = ("file", "experiment", "rule", "config_hash", "root_seed", "commit", "dirty", "versions", "regenerate_command")
+PROVENANCE_COLUMNS = (
+    "file",
+    "experiment",
+    "rule",
+    "config_hash",
+    "root_seed",
+    "commit",
+    "dirty",
+    "versions",
+    "regenerate_command",
+)
 
 
 def provenance_rows(paths, records):
@@ -400,8 +410,15 @@ def read_provenance(path):
         raise FileNotFoundError(f"{path}: no such file")
     try:
         record = _embedded_provenance(path) or _sidecar_provenance(path)
-    except (ValueError, KeyError, zlib.error, binascii.Error, UnicodeDecodeError, zipfile.BadZipFile,
-            UnidentifiedImageError) as error:
+    except (
+        ValueError,
+        KeyError,
+        zlib.error,
+        binascii.Error,
+        UnicodeDecodeError,
+        zipfile.BadZipFile,
+        UnidentifiedImageError,
+    ) as error:
         raise ProvenanceError(f"{path}: unreadable provenance ({error})") from error
     if record is None:
         raise ProvenanceError(f"{path}: no provenance (none in the file, no {sidecar_path(path).name} next to it)")

@@ -117,9 +117,7 @@ def crossing_points(intercepts, slopes):
     slope_gap = slopes[:, i] - slopes[:, j]
     steepness = np.abs(slope_gap)
     with np.errstate(divide="ignore", invalid="ignore"):
-        location = np.where(
-            steepness > 0, (intercepts[:, j] - intercepts[:, i]) / slope_gap, np.inf
-        )
+        location = np.where(steepness > 0, (intercepts[:, j] - intercepts[:, i]) / slope_gap, np.inf)
     finite = np.where(np.isfinite(location), location, 0.0)
     logits_at = intercepts[:, None, :] + slopes[:, None, :] * finite[..., None]
     gap = logits_at.max(axis=-1) - (intercepts[:, i] + slopes[:, i] * finite)

@@ -34,9 +34,7 @@ def _styles(curves):
     experiments = [curve["label"].split("/")[0] for curve in curves]
     order = list(dict.fromkeys(experiments))
     dashes = ["-", "--", "-.", ":"]
-    return [
-        (f"C{experiments[:i].count(e) % 10}", dashes[order.index(e) % 4]) for i, e in enumerate(experiments)
-    ]
+    return [(f"C{experiments[:i].count(e) % 10}", dashes[order.index(e) % 4]) for i, e in enumerate(experiments)]
 
 
 # local slopes are drawn in this range: the warm-up's steep transients would hide the tail
@@ -59,8 +57,13 @@ def slope_panel(ax, curves, *, exponent_tol):
             ax.hlines(curve["fit"]["exponent"], lo, hi, colors=colour, lw=4, alpha=0.35)
     ax.axhline(-0.5, color="0.3", ls=":", lw=1, label=r"$-1/2$: Thm 2.1's $O(\tau^{-1/2})$")
     ax.axhline(-1.0, color="k", ls="--", lw=1, label=r"$-1$: Thm 3.5's $O(1/\tau)$")
-    ax.axhspan(-1 - exponent_tol, -1 + exponent_tol, color="k", alpha=0.08,
-               label=rf"$-1 \pm {exponent_tol:g}$ (Figure 1 slope)")
+    ax.axhspan(
+        -1 - exponent_tol,
+        -1 + exponent_tol,
+        color="k",
+        alpha=0.08,
+        label=rf"$-1 \pm {exponent_tol:g}$ (Figure 1 slope)",
+    )
     ax.set_ylim(*SLOPE_RANGE)
     ax.set_xlabel(r"iteration $\tau$")
     ax.set_ylabel(r"local slope $d \log L / d \log \tau$")
@@ -77,7 +80,7 @@ def rate_slopes_figure(curves, *, exponent_tol):
         slope_panel(ax, [c for c in curves if c["label"].split("/")[0] == experiment], exponent_tol=exponent_tol)
         ax.set_title(experiment)
         ax.legend(fontsize="x-small", loc="lower right")
-    for ax in axes.flat[len(experiments):]:
+    for ax in axes.flat[len(experiments) :]:
         ax.axis("off")
     fig.suptitle(
         "Local log-log slope of the seed-mean loss (1/3-decade windows; thick: tail fit "
@@ -124,8 +127,7 @@ def rate_scaled_figure(curves, *, panels):
             tau = np.asarray(curve["tau"], dtype=np.float64)
             mean = seed_mean_curve(curve["loss"])
             shown = (tau > 0) & np.isfinite(mean)
-            ax.loglog(tau[shown], tau[shown] ** power * mean[shown], color=colour, ls=dash, lw=1,
-                      label=curve["label"])
+            ax.loglog(tau[shown], tau[shown] ** power * mean[shown], color=colour, ls=dash, lw=1, label=curve["label"])
             lo, hi = curve["fit"]["windows"]["tail"]
             if lo is None:
                 continue
@@ -140,10 +142,12 @@ def rate_scaled_figure(curves, *, panels):
         ax.set_ylabel(rf"$\tau^{{{power:g}}} L(\tau)$")
         ax.set_title(rf"$\tau^{{{power:g}}} L$ ({panel['title']})", fontsize="medium")
         ax.legend(fontsize="x-small", loc="best")
-    for ax in axes.flat[len(panels):]:
+    for ax in axes.flat[len(panels) :]:
         ax.axis("off")
-    fig.suptitle(r"Scaled seed-mean loss $\tau^p L(\tau)$: bounded for Thms 2.1 ($p = 1/2$) and 3.5 "
-                 r"($p = 1$), growing for Thm 3.7 ($p = 1 + \epsilon$); thick: tail fit window")
+    fig.suptitle(
+        r"Scaled seed-mean loss $\tau^p L(\tau)$: bounded for Thms 2.1 ($p = 1/2$) and 3.5 "
+        r"($p = 1$), growing for Thm 3.7 ($p = 1 + \epsilon$); thick: tail fit window"
+    )
     fig.tight_layout()
     return fig
 
@@ -195,8 +199,9 @@ def step_size_figure(rows, *, theorem_eta):
         lower = exponent - _as_array([r["ci_lo"] for r in mine])
         upper = _as_array([r["ci_hi"] for r in mine]) - exponent
         # a bootstrap percentile interval need not contain the seed-mean point: clip at 0
-        bottom.errorbar(eta, exponent, yerr=[np.clip(lower, 0, None), np.clip(upper, 0, None)],
-                        fmt="o-", ms=4, capsize=2)
+        bottom.errorbar(
+            eta, exponent, yerr=[np.clip(lower, 0, None), np.clip(upper, 0, None)], fmt="o-", ms=4, capsize=2
+        )
         bottom.axhline(-1.0, color="k", ls="--", lw=0.8)
         stable = [r["lambda_max"] for r in mine if r["lambda_max"]]
         for ax in (top, bottom):

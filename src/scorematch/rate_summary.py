@@ -29,6 +29,7 @@ from scorematch.rates import (
     tail_fit,
     tail_window,
 )
+from scorematch.seeding import case_seed_name
 
 
 def _finite_or_none(value):
@@ -79,7 +80,11 @@ def fit_case(tau, loss, *, tail_decades, slope_window_decades, min_tail_points, 
         "slope_end": None,
         "tail_loss_min": None,
         "tail_loss_max": None,
-        "local_slopes": {"centres": _list(centres), "mean": _list(mean_slopes[0]), "runs": [_list(r) for r in run_slopes]},
+        "local_slopes": {
+            "centres": _list(centres),
+            "mean": _list(mean_slopes[0]),
+            "runs": [_list(r) for r in run_slopes],
+        },
     }
     try:
         lo, hi = tail_window(tau, decades=tail_decades, min_points=min_tail_points)
@@ -99,8 +104,13 @@ def fit_case(tau, loss, *, tail_decades, slope_window_decades, min_tail_points, 
         "exponent": _finite_or_none(exponent),
         "ci": _list(ci),
         "run_exponents": _list(run_exponents),
-        "log_corrected": {"p": _finite_or_none(p), "ci": _list(p_ci), "ssr": _finite_or_none(ssr),
-                          "ssr_power": _finite_or_none(ssr_power), "better": better},
+        "log_corrected": {
+            "p": _finite_or_none(p),
+            "ci": _list(p_ci),
+            "ssr": _finite_or_none(ssr),
+            "ssr_power": _finite_or_none(ssr_power),
+            "better": better,
+        },
         "slope_start": _finite_or_none(slopes_in_tail[0]) if len(slopes_in_tail) else None,
         "slope_end": _finite_or_none(slopes_in_tail[-1]) if len(slopes_in_tail) else None,
         "tail_loss_min": _finite_or_none(np.nanmin(mean[in_tail])),
@@ -162,9 +172,8 @@ def check_minibatch_pairing(exact_name, exact_spec, minibatch_name, minibatch_sp
             f"{ {k: (exact_spec.get(k), minibatch_spec.get(k)) for k in differ} }; "
             f"only {', '.join(_PROTOCOL_KEYS)} may differ"
         )
-    exact_seed = exact_spec.get("seed_name", exact_name)
-    if minibatch_spec.get("seed_name", minibatch_name) != exact_seed:
+    exact_seed = case_seed_name(exact_spec, exact_name)
+    if case_seed_name(minibatch_spec, minibatch_name) != exact_seed:
         raise ValueError(
-            f"{minibatch_name} must start from {exact_name}'s initial parameters: "
-            f"set seed_name: {exact_seed}"
+            f"{minibatch_name} must start from {exact_name}'s initial parameters: set seed_name: {exact_seed}"
         )

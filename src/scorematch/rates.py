@@ -89,10 +89,7 @@ def _as_curves(tau, loss) -> tuple[np.ndarray, np.ndarray]:
     if loss.ndim == 1:
         loss = loss[np.newaxis, :]
     if loss.ndim != 2 or loss.shape[1] != tau.shape[0]:
-        raise ValueError(
-            f"loss must have shape (runs, T) or (T,) with T = {tau.shape[0]}, "
-            f"got shape {loss.shape}"
-        )
+        raise ValueError(f"loss must have shape (runs, T) or (T,) with T = {tau.shape[0]}, got shape {loss.shape}")
     if loss.shape[0] == 0:
         raise ValueError("loss holds no runs")
     return tau, loss
@@ -130,9 +127,7 @@ def _in_window(tau: np.ndarray, *, lo: float, hi: float) -> np.ndarray:
     positive = tau > 0
     log10_tau = np.log10(np.where(positive, tau, 1.0))
     return (
-        positive
-        & (log10_tau >= np.log10(lo) - _EDGE_SLACK_DECADES)
-        & (log10_tau <= np.log10(hi) + _EDGE_SLACK_DECADES)
+        positive & (log10_tau >= np.log10(lo) - _EDGE_SLACK_DECADES) & (log10_tau <= np.log10(hi) + _EDGE_SLACK_DECADES)
     )
 
 
@@ -161,9 +156,7 @@ def _fit_lines(x, y, weight) -> _LineFit:
     window is narrow compared with |log tau|. Fits with fewer than
     _MIN_FIT_POINTS points (or no spread in x) come back as NaN.
     """
-    x, y, weight = np.broadcast_arrays(
-        np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), weight
-    )
+    x, y, weight = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), weight)
     w = weight.astype(np.float64)
     n_points = w.sum(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -226,12 +219,8 @@ def local_slopes(tau, loss, *, window_decades=1 / 3) -> tuple[np.ndarray, np.nda
     log_loss, usable = _log_loss(loss[:, positive])
 
     # The grid is sorted, so each window is a contiguous run of indices.
-    first = np.searchsorted(
-        log10_grid, log10_grid - half_width - _EDGE_SLACK_DECADES, side="left"
-    )
-    stop = np.searchsorted(
-        log10_grid, log10_grid + half_width + _EDGE_SLACK_DECADES, side="right"
-    )
+    first = np.searchsorted(log10_grid, log10_grid - half_width - _EDGE_SLACK_DECADES, side="left")
+    stop = np.searchsorted(log10_grid, log10_grid + half_width + _EDGE_SLACK_DECADES, side="right")
     kept = stop - first >= _MIN_FIT_POINTS
     first, stop, centres = first[kept], stop[kept], grid[kept]
 
@@ -284,10 +273,7 @@ def tail_window(tau, *, decades, end=None, min_points=8) -> tuple[float, float]:
     else:
         hi = _require_real("end", end, positive=True)
         if not grid[0] <= hi <= grid[-1]:
-            raise ValueError(
-                f"end = {hi:.6g} lies outside the recorded range "
-                f"[{grid[0]:.6g}, {grid[-1]:.6g}]"
-            )
+            raise ValueError(f"end = {hi:.6g} lies outside the recorded range [{grid[0]:.6g}, {grid[-1]:.6g}]")
     lo = hi * 10.0 ** (-decades)
 
     span = float(np.log10(hi / grid[0]))
@@ -329,9 +315,7 @@ def tail_fit(tau, loss, *, lo, hi) -> tuple[np.ndarray, np.ndarray]:
     return fit.intercept, fit.slope
 
 
-def bootstrap_exponent(
-    tau, loss, *, lo, hi, n_boot, rng, level=0.95
-) -> tuple[np.float64, np.ndarray]:
+def bootstrap_exponent(tau, loss, *, lo, hi, n_boot, rng, level=0.95) -> tuple[np.float64, np.ndarray]:
     """Exponent of the seed-mean curve over [lo, hi] with a confidence interval.
 
     The seed-mean curve is the geometric mean over runs, exp(mean_r log L_r).
@@ -369,9 +353,7 @@ def bootstrap_exponent(
     tau, loss = _as_curves(tau, loss)
     n_boot = _require_count("n_boot", n_boot, minimum=1)
     if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            f"rng must be a numpy.random.Generator, got {type(rng).__name__}"
-        )
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
     level = _require_real("level", level)
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level!r}")

@@ -90,11 +90,9 @@ def table_html(rows, *, title):
     """A standalone HTML page showing CSV rows (list of dicts) as a table."""
     header = list(rows[0]) if rows else []
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "\n".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(row[h]))}</td>" for h in header) + "</tr>" for row in rows
-    )
+    body = "\n".join("<tr>" + "".join(f"<td>{html.escape(str(row[h]))}</td>" for h in header) + "</tr>" for row in rows)
     return (
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>"
         "body{font-family:sans-serif;font-size:13px}table{border-collapse:collapse}"
         "th,td{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}"

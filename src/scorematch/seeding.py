@@ -19,6 +19,12 @@ def experiment_key(name):
     return int.from_bytes(hashlib.sha256(name.encode("utf-8")).digest()[:8], "little")
 
 
+def case_seed_name(spec, name):
+    """The name keying a case's per-run streams: the spec's `seed_name` when the case reuses
+    another case's streams (e.g. its initial parameters), else the case's own name."""
+    return spec.get("seed_name", name)
+
+
 def run_spawn_key(name, run_index, stream):
     """The SeedSequence spawn key of one run's stream: (experiment key, run, stream)."""
     return (experiment_key(name), int(run_index), int(stream))

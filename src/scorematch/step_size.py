@@ -12,6 +12,7 @@ import numpy as np
 from scorematch.claims import largest_hessian_eigenvalues
 from scorematch.quadrature import LineRule
 from scorematch.rate_summary import fit_case
+from scorematch.seeding import case_seed_name
 
 OUTCOMES = ("all", "one", "other", "diverged")
 
@@ -25,7 +26,7 @@ def sweep_spec(base_spec, *, base_name, eta, runs, n_steps, n_records):
         "runs": runs,
         "n_steps": n_steps,
         "n_records": n_records,
-        "seed_name": base_spec.get("seed_name", base_name),
+        "seed_name": case_seed_name(base_spec, base_name),
     }
 
 
@@ -36,9 +37,7 @@ def step_size_row(base, eta, spec, arrays, *, fit_settings, hessian_step, hessia
     outcome = np.asarray(arrays["outcome"])
     finite = np.isfinite(arrays["final"]).all(axis=(1, 2)) & np.isfinite(arrays["loss"]).all(axis=1)
     diverged = (outcome == "diverged") | ~finite
-    fractions = {
-        f"fraction_{label}": float(((outcome == label) & ~diverged).mean()) for label in OUTCOMES[:3]
-    }
+    fractions = {f"fraction_{label}": float(((outcome == label) & ~diverged).mean()) for label in OUTCOMES[:3]}
     fractions["fraction_diverged"] = float(diverged.mean())
     usable = arrays["loss"][finite] if finite.any() else arrays["loss"][:1]
     fit = fit_case(arrays["tau"], usable, rng=rng, **fit_settings)
@@ -46,7 +45,9 @@ def step_size_row(base, eta, spec, arrays, *, fit_settings, hessian_step, hessia
     if finite.any():
         lam = float(
             largest_hessian_eigenvalues(
-                arrays["final"][finite][:hessian_runs], arrays["target"], step=hessian_step,
+                arrays["final"][finite][:hessian_runs],
+                arrays["target"],
+                step=hessian_step,
                 rule=LineRule(hermite_nodes=spec["hermite_nodes"]),
             ).max()
         )

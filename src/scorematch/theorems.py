@@ -77,9 +77,7 @@ def full_gradient(mu, mu_star, *, rule=LineRule()):
     return float(loss[0]), grad[0].ravel()
 
 
-def finite_difference_hessian(
-    mu, mu_star, *, step, rule=LineRule(), loss_and_gradient=population_loss_and_gradient
-):
+def finite_difference_hessian(mu, mu_star, *, step, rule=LineRule(), loss_and_gradient=population_loss_and_gradient):
     """Hessian (n*d, n*d) of L at mu (n, d) by central differences of the exact gradient.
 
     Column j is (grad(mu + h e_j) - grad(mu - h e_j)) / (2h); all 2 n d perturbed

@@ -1,4 +1,4 @@
-# Helpers of the issue-7 stage (workflow/rules/beyond.smk): "past the paper" experiments.
+# Helpers of the "past the paper" stage (workflow/rules/beyond.smk).
 import numpy as np
 
 PHASE = config.get("phase")
@@ -41,7 +41,7 @@ def phase_columns():
 
 
 def beyond_targets():
-    """Every result and figure of the issue-7 experiments present in the config."""
+    """Every result and figure of the "past the paper" experiments present in the config."""
     targets = []
     if PHASE:
         targets += ["results/phase/critical_spread.json"]

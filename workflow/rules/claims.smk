@@ -19,7 +19,7 @@ rule claims:
     benchmark:
         "results/benchmarks/claims.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=30,
         mem_mb=4000,

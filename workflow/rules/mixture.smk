@@ -23,7 +23,7 @@ rule mixture_case:
         n="[0-9]+",
         delta="[0-9.e+-]+",
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=60,
         mem_mb=2000,
@@ -48,7 +48,7 @@ rule mixture_summary:
     wildcard_constraints:
         kind="|".join(MIXTURE_KINDS),
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,
@@ -83,7 +83,7 @@ rule plot_mixture:
     wildcard_constraints:
         kind="|".join(MIXTURE_KINDS),
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,

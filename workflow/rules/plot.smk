@@ -14,12 +14,16 @@ rule plot_fig1:
     benchmark:
         "results/benchmarks/plot/fig1.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,
     params:
         cases=case_names("fig1"),
+        section={
+            **{case: config["fig1"]["cases"][case] for case in case_names("fig1")},
+            "defaults": config["fig1"]["defaults"],
+        },
         command=lambda wc, output: regenerate_command(output.pdf),
     script:
         "../../scripts/plot_fig1.py"

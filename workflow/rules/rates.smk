@@ -17,13 +17,14 @@ rule fit_rates:
     benchmark:
         "results/benchmarks/rates/fit/{experiment}.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,
     params:
         cases=lambda wc: case_names(wc.experiment),
         settings={key: RATES[key] for key in RATE_FIT_KEYS},
+        root_seed=config["root_seed"],
         command=lambda wc, output: regenerate_command(output[0]),
     script:
         "../../scripts/fit_rates.py"
@@ -39,11 +40,12 @@ rule gather_rates:
     benchmark:
         "results/benchmarks/rates/gather.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=5,
         mem_mb=500,
     params:
+        section=RATES,
         command=lambda wc, output: regenerate_command(output[0]),
     script:
         "../../scripts/gather_rates.py"
@@ -71,11 +73,12 @@ rule plot_rates:
     benchmark:
         "results/benchmarks/plot/rates.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,
     params:
+        section=RATES,
         kind="rates",
         exponent_tol=CLAIMS["thresholds"]["exponent_tol"],
         panels=scaled_loss_panels(eps=CLAIMS["thresholds"]["eps"]),
@@ -102,11 +105,12 @@ rule plot_rates_minibatch:
     benchmark:
         "results/benchmarks/plot/rates_minibatch.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,
     params:
+        section=RATES,
         kind="minibatch",
         exponent_tol=CLAIMS["thresholds"]["exponent_tol"],
         names=minibatch_figure_cases(),

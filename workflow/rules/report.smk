@@ -29,7 +29,7 @@ rule provenance_table:
     benchmark:
         "results/benchmarks/report/provenance.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=5,
         mem_mb=500,
@@ -50,7 +50,7 @@ rule landing_page:
     benchmark:
         "results/benchmarks/report/landing_page.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=5,
         mem_mb=500,
@@ -77,7 +77,7 @@ rule table_page:
     wildcard_constraints:
         table="|".join(REPORT_TABLES),
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=5,
         mem_mb=500,

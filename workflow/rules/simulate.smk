@@ -9,7 +9,7 @@ rule simulate:
     benchmark:
         "results/benchmarks/simulate/{experiment}/{case}.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=120,
         mem_mb=4000,

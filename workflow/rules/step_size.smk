@@ -17,7 +17,7 @@ rule simulate_step_size:
         base="[A-Za-z0-9_.-]+--[A-Za-z0-9_.-]+",
         eta="[0-9.e+-]+",
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=120,
         mem_mb=4000,
@@ -41,7 +41,7 @@ rule step_size_summary:
     benchmark:
         "results/benchmarks/step_size/summary.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=20,
         mem_mb=2000,
@@ -71,7 +71,7 @@ rule plot_step_size:
     benchmark:
         "results/benchmarks/plot/step_size.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,

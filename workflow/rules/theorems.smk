@@ -24,7 +24,7 @@ rule plot_theorem:
     wildcard_constraints:
         theorem="|".join(THEOREM_FIGURES) or "NO_THEOREM",
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=2000,
@@ -47,7 +47,7 @@ rule thm3_1_stationary:
     benchmark:
         "results/benchmarks/thm3_1/stationary.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,
@@ -68,7 +68,7 @@ rule thm3_1_escape:
     benchmark:
         "results/benchmarks/thm3_1/escape.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=60,
         mem_mb=2000,
@@ -97,7 +97,7 @@ rule plot_thm3_1:
     benchmark:
         "results/benchmarks/plot/thm3_1.tsv"
     conda:
-        "../../environment.yml"
+        "../envs/runtime.yaml"
     resources:
         runtime=10,
         mem_mb=1000,

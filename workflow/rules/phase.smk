@@ -1,0 +1,54 @@
+# The intermediate-regime phase diagram (config `phase`).
+# One job per (n, M) column: every sigma x seed of the column in one batch.
+
+
+rule phase_column:
+    output:
+        "results/phase/n{n}_M{M}.npz",
+    log:
+        "logs/phase/n{n}_M{M}.log",
+    benchmark:
+        "results/benchmarks/phase/n{n}_M{M}.tsv"
+    wildcard_constraints:
+        n="[0-9]+",
+        M="[0-9.e+-]+",
+    conda:
+        "../envs/runtime.yaml"
+    resources:
+        runtime=60,
+        mem_mb=2000,
+    params:
+        section=phase_column_settings(),
+        sigmas=phase_sigmas(),
+        distance=lambda wc: phase_distance(wc.M),
+        root_seed=config["root_seed"],
+        command=lambda wc, output: regenerate_command(output[0]),
+    script:
+        "../../scripts/phase_column.py"
+
+
+rule phase_summary:
+    input:
+        phase_columns(),
+    output:
+        json="results/phase/critical_spread.json",
+        pdf="figures/phase_diagram.pdf",
+        png=report(
+            "figures/phase_diagram.png",
+            caption="../report/phase_diagram.rst",
+            category="Beyond the paper",
+        ),
+    log:
+        "logs/phase/summary.log",
+    benchmark:
+        "results/benchmarks/phase/summary.tsv"
+    conda:
+        "../envs/runtime.yaml"
+    resources:
+        runtime=10,
+        mem_mb=1000,
+    params:
+        section=PHASE,
+        command=lambda wc, output: regenerate_command(output.json),
+    script:
+        "../../scripts/phase_summary.py"

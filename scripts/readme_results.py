@@ -9,8 +9,8 @@ import argparse
 import json
 from pathlib import Path
 
-from scorematch.claims import measured_block, replace_between_markers
 from scorematch import readme_tables
+from scorematch.claims import measured_block, replace_between_markers
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--readme", type=Path, default=Path("README.md"))

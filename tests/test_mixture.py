@@ -305,7 +305,11 @@ def test_readme_lines_show_each_case_with_its_interval_and_sigma_star():
     recovered = fraction_with_interval([True] * 3 + [False] * 37, level=0.95)
     rate = {"recovered_with_diverging_mean_curve": {"exponent": -1.2, "ci": [-1.3, -1.1], "runs": 3}}
     summaries = {
-        "exact": {"cases": [{"n": 2, "separation": 4.0, "recovered": recovered, "diverging_counts": {"0": 3, "1": 37}, "rate": rate}]},
+        "exact": {
+            "cases": [
+                {"n": 2, "separation": 4.0, "recovered": recovered, "diverging_counts": {"0": 3, "1": 37}, "rate": rate}
+            ]
+        },
         "small_init": {"cases": [{"n": 2, "separation": 8.0, "sigma_star": None, "sigma_star_status": "above_grid"}]},
     }
     text = "\n".join(mixture_lines(summaries))

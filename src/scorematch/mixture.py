@@ -339,4 +339,3 @@ def kind_summary(kind, cases, *, level, split_level, tail, rng):
             for n in sorted({r["n"] for r in rows})
         }
     return summary
-

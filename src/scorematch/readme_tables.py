@@ -15,15 +15,20 @@ def phase_lines(summary):
         f"Phase diagram (d = {summary['dim']}, eta = {summary['eta']}, {summary['n_steps']} steps, "
         f"{summary['runs_per_cell']} seeds per cell; {summary['definition']}):",
         "",
-        "| n | M with sigma* in the grid | ln sigma* = a + b M | residual sd | fit against M^3: residual sd | M outside the grid |",
+        "| n | M with sigma* in the grid | ln sigma* = a + b M | residual sd "
+        "| fit against M^3: residual sd | M outside the grid |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for n, entry in summary["by_n"].items():
         inside = [c["M"] for c in entry["columns"] if c["status"] == "ok"]
         outside = [f"{c['M']:g} ({c['status']})" for c in entry["columns"] if c["status"] != "ok"]
         fit, fit3 = entry["fit_ln_sigma_vs_M"], entry["fit_ln_sigma_vs_M3"]
-        law = "-" if fit is None else (
-            f"{fit['intercept']:.2f} (+-{fit['intercept_se']:.2f}) {fit['slope']:+.3f} (+-{fit['slope_se']:.3f}) M"
+        law = (
+            "-"
+            if fit is None
+            else (
+                f"{fit['intercept']:.2f} (+-{fit['intercept_se']:.2f}) {fit['slope']:+.3f} (+-{fit['slope_se']:.3f}) M"
+            )
         )
         lines.append(
             f"| {n} | {', '.join(f'{m:g}' for m in inside)} | {law} | {_number(fit and fit['residual_sd'], '.2f')} "

@@ -10,7 +10,7 @@ from scorematch.pipeline import load_results, rule_logger, save_figure, snakemak
 
 params = snakemake.params
 logger = rule_logger(snakemake.log[0])
-cases, specs, drawing = params.cases, params.specs, params.drawing
+cases, specs, drawing, title = params.cases, params.specs, params.drawing, params.title
 results = [load_results(path) for path in snakemake.input]
 if drawing == "noise_sweep":
     covered = [
@@ -22,25 +22,29 @@ if drawing == "noise_sweep":
         for c, r in zip(cases, results)
     ]
     labels = [f"$t = {specs[c]['noise_scale']:g}$" for c in cases]
-    fig = figures.thm2_1_figure(results, labels=labels, thresholds=covered)
+    fig = figures.thm2_1_figure(results, labels=labels, thresholds=covered, title=title)
 elif drawing == "cluster":
     labels = [f"$M_0 = {specs[c]['target_norm']:g}$, $\\eta = {specs[c]['eta']:g}$" for c in cases]
-    fig = figures.thm3_2_figure(results, labels=labels, spreads=[cluster_spread_of_runs(specs[c]) for c in cases])
+    fig = figures.thm3_2_figure(
+        results, labels=labels, spreads=[cluster_spread_of_runs(specs[c]) for c in cases], title=title
+    )
 elif drawing == "counterexample":
     labels = [
         f"{c}: $\\|\\mu^*\\| = {specs[c]['target_norm']:g}$, {r['n_converged'][0]} converged"
         for c, r in zip(cases, results)
     ]
-    fig = figures.thm3_4_figure(results, labels=labels)
+    fig = figures.thm3_4_figure(results, labels=labels, title=title)
 elif drawing == "outcomes":
     summary = []
     for c, r in zip(cases, results):
-        ones, runs = int((r["outcome"] == "one").sum()), len(r["outcome"])
-        lo, hi = binomial_interval(ones, runs, level=params.level)
-        counts = np.bincount(r["n_converged"], minlength=specs[c]["n_components"] + 1)
-        summary.append({"fraction_one": ones / runs, "ci_lo": lo, "ci_hi": hi, "n_converged_counts": counts.tolist()})
-    labels = [f"{c} (d = {specs[c]['dim']})" for c in cases]
-    fig = figures.thm3_5_figure(results, labels=labels, summary=summary)
+        row = {"n_converged_counts": np.bincount(r["n_converged"], minlength=specs[c]["n_components"] + 1).tolist()}
+        for outcome in ("all", "one"):
+            count, runs = int((r["outcome"] == outcome).sum()), len(r["outcome"])
+            row[f"fraction_{outcome}"] = count / runs
+            row[f"ci_{outcome}"] = binomial_interval(count, runs, level=params.level)
+        summary.append(row)
+    labels = [f"{c} (d = {specs[c]['dim']}, M = {specs[c]['target_norm']:g})" for c in cases]
+    fig = figures.outcomes_figure(results, labels=labels, summary=summary, title=title)
 else:
     raise ValueError(f"no drawing {drawing!r}")
 provenance = snakemake_provenance(

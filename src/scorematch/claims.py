@@ -424,27 +424,27 @@ def _registry(eps):
         Claim(
             "fig1_all_converge",
             "Figure 1",
-            "small M: all parameters converge",
-            "fig1",
+            "small M: all parameters converge (read over seeds: with high probability)",
+            "fig1_seeds",
             ("M3",),
-            "fraction of runs with all parameters converged",
-            _fraction("count_all", with_interval=False),
-            "==",
-            1.0,
-            "fig1",
+            "fraction of seeds with all parameters converged (Clopper-Pearson interval)",
+            _fraction("count_all", with_interval=True),
+            ">=",
+            "min_fraction",
+            "fig1_seeds",
             step,
         ),
         Claim(
             "fig1_one_converges",
             "Figure 1",
-            "large M: exactly one parameter converges, the others diverge",
-            "fig1",
+            "large M: exactly one parameter converges, the others diverge (read over seeds: with high probability)",
+            "fig1_seeds",
             ("M6",),
-            "fraction of runs with exactly one converged",
-            _fraction("count_one", with_interval=False),
-            "==",
-            1.0,
-            "fig1",
+            "fraction of seeds with exactly one converged (Clopper-Pearson interval)",
+            _fraction("count_one", with_interval=True),
+            ">=",
+            "min_fraction",
+            "fig1_seeds",
             step,
         ),
         Claim(
@@ -486,27 +486,37 @@ def registry(*, eps):
     return _registry(eps)
 
 
-# Each theorem experiment's figure: the drawing scripts/plot_theorem.py uses and what it
-# shows (the caption adds the claims measured on it).
+# Each theorem experiment's figure: the drawing scripts/plot_theorem.py uses, what it
+# shows (the caption adds the claims measured on it) and its title.
 EXPERIMENT_FIGURES = {
     "thm2_1": (
         "noise_sweep",
         "One far-away start at a sweep of noise scales t: distances to "
         "mu*_t, the loss and sqrt(tau) L per t (dashed: below log n + log M + 2).",
+        r"Theorem 2.1 (large noise): one far start, swept over the noise scale $t$",
     ),
     "thm3_2": (
         "cluster",
         "A cluster at the origin with spreads down to 1e-12, mu* at distance "
         "M0: the cluster centre A(tau) and the spread max_i ||mu_i - A||.",
+        "Theorem 3.2: exponentially small initialisation",
     ),
     "thm3_4": (
         "counterexample",
         "Collinear starts near the origin with one parameter ahead toward mu*: the distance of every parameter to mu*.",
+        "Theorem 3.4: the parameter ahead converges, the others diverge",
+    ),
+    "fig1_seeds": (
+        "outcomes",
+        "Figure 1's setting (n = 5, d = 3, mu_i(0) ~ N(0, sigma^2 I), mu* = M e1) over many "
+        "seeds: the number of converged parameters per seed (Clopper-Pearson intervals) and the loss.",
+        r"Figure 1's two regimes over seeds: $n = 5$, $d = 3$, $\mu_i(0) \sim N(0, \sigma^2 I)$",
     ),
     "thm3_5": (
         "outcomes",
         "mu_i(0) ~ N(mu_0, I) far from mu*: the number of converged "
         "parameters per seed (Clopper-Pearson interval for exactly one) and the loss.",
+        "Theorem 3.5 / Corollary 3.6: random initialisation far away",
     ),
 }
 

@@ -76,7 +76,7 @@ def _positive(tau, values):
     return tau[shown], values[shown]
 
 
-def thm2_1_figure(results, *, labels, thresholds):
+def thm2_1_figure(results, *, labels, thresholds, title):
     """Theorem 2.1: per noise scale t, the largest distance to mu*_t relative to its
     start, the loss, and sqrt(tau) L (run 0).  thresholds: t >= threshold per case."""
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.5))
@@ -94,7 +94,7 @@ def thm2_1_figure(results, *, labels, thresholds):
     for ax in axes:
         ax.set_xlabel(r"iteration $\tau$")
     axes[0].legend(fontsize="small", title="solid: covered by Thm 2.1")
-    fig.suptitle(r"Theorem 2.1 (large noise): one far start, swept over the noise scale $t$")
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 
@@ -142,7 +142,7 @@ def thm3_1_figure(a_grid, loss_grid, point, escape):
     return fig
 
 
-def thm3_2_figure(results, *, labels, spreads):
+def thm3_2_figure(results, *, labels, spreads, title):
     """Theorem 3.2: per M0 (columns), distance of the cluster centre A(tau) to mu* (top)
     and the spread max_i ||mu_i - A|| (bottom), one line per run coloured by the
     initial spread.  spreads: per case, (R,) initial spreads."""
@@ -163,11 +163,11 @@ def thm3_2_figure(results, *, labels, spreads):
         axes[1, column].set_xlabel(r"iteration $\tau$")
     sm = plt.cm.ScalarMappable(norm=norm, cmap="plasma")
     fig.colorbar(sm, ax=axes.ravel().tolist(), label="log10 initial spread")
-    fig.suptitle("Theorem 3.2: exponentially small initialisation")
+    fig.suptitle(title)
     return fig
 
 
-def thm3_4_figure(results, *, labels):
+def thm3_4_figure(results, *, labels, title):
     """Theorem 3.4: distances ||mu_i - mu*|| of every parameter (run 0), per case."""
     columns = min(len(results), MAX_COLUMNS)
     rows = -(-len(results) // columns)
@@ -182,15 +182,21 @@ def thm3_4_figure(results, *, labels):
         ax.set_xlabel(r"iteration $\tau$")
         ax.set_ylabel(r"$\|\mu_i - \mu^*\|$")
         ax.legend(fontsize="small")
-    fig.suptitle("Theorem 3.4: the parameter ahead converges, the others diverge")
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 
 
-def thm3_5_figure(results, *, labels, summary):
-    """Theorem 3.5 / Corollary 3.6: distribution of n_converged per case with the
-    fraction of 'one' outcomes and its interval (left); loss curves (right: median,
-    10-90% band, reference 1/tau).  summary: rows of thm3_5_verdicts."""
+def _fraction_text(row, outcome):
+    lo, hi = row[f"ci_{outcome}"]
+    return f"{outcome} = {row[f'fraction_{outcome}']:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
+def outcomes_figure(results, *, labels, summary, title):
+    """Outcomes over seeds: distribution of n_converged per case with the fractions of
+    'all' and 'one' outcomes and their intervals (left); loss curves (right: median,
+    10-90% band, reference 1/tau).  summary: per case, n_converged_counts and for each
+    outcome in ("all", "one") its fraction and interval (keys fraction_*, ci_*)."""
     fig, axes = plt.subplots(1, 2, figsize=(14, 4.8))
     ax = axes[0]
     width = 0.8 / max(len(results), 1)
@@ -200,12 +206,12 @@ def thm3_5_figure(results, *, labels, summary):
             np.arange(len(counts)) + (c - (len(results) - 1) / 2) * width,
             counts / counts.sum(),
             width,
-            label=f"{label}: one = {row['fraction_one']:.3f} [{row['ci_lo']:.3f}, {row['ci_hi']:.3f}]",
+            label=f"{label}: " + ", ".join(_fraction_text(row, outcome) for outcome in ("all", "one")),
         )
     ax.set_xlabel("number of converged parameters")
     ax.set_ylabel("fraction of seeds")
     ax.legend(fontsize="small")
-    ax.set_title("outcomes (95% Clopper-Pearson for 'exactly one')")
+    ax.set_title("outcomes (Clopper-Pearson intervals of 'all' and 'exactly one')")
     ax = axes[1]
     for c, (arrays, label) in enumerate(zip(results, labels)):
         tau = arrays["tau"]
@@ -221,6 +227,6 @@ def thm3_5_figure(results, *, labels, summary):
     ax.set_xlabel(r"iteration $\tau$")
     ax.set_ylabel(r"$L(\tau)$")
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.suptitle("Theorem 3.5 / Corollary 3.6: random initialisation far away")
+    fig.suptitle(title)
     fig.tight_layout()
     return fig

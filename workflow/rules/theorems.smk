@@ -32,6 +32,7 @@ rule plot_theorem:
         cases=lambda wc: case_names(wc.theorem),
         specs=lambda wc: theorem_specs(wc.theorem),
         drawing=lambda wc: EXPERIMENT_FIGURES[wc.theorem][0],
+        title=lambda wc: EXPERIMENT_FIGURES[wc.theorem][2],
         level=CLAIMS["thresholds"]["level"],
         caption=lambda wc: theorem_caption(wc.theorem),
         command=lambda wc, output: regenerate_command(output.pdf),

@@ -2,8 +2,8 @@
 `alternatives`) from the initial parameters of a score-matching case, on its step grid
 -> results/alternatives/{method}.npz."""
 
-from scorematch.beyond import alternative_dynamics
 from scorematch.dynamics import divergence_reporter, gradient_descent, trajectory_arrays
+from scorematch.other_dynamics import alternative_dynamics
 from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_results, snakemake_provenance
 from scorematch.seeding import STREAM_SAMPLING, run_generators, run_spawn_key
 

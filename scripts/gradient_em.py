@@ -4,8 +4,9 @@ grid -> results/gradient_em/{experiment}--{case}.npz."""
 
 import numpy as np
 
-from scorematch.beyond import GRADIENT_EM, phase_outcomes
 from scorematch.dynamics import divergence_reporter, gradient_descent, trajectory_arrays
+from scorematch.other_dynamics import GRADIENT_EM
+from scorematch.outcomes import phase_outcomes
 from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_results, snakemake_provenance
 from scorematch.seeding import STREAM_INIT, case_seed_name, run_spawn_key
 

@@ -3,9 +3,9 @@ start with random perturbations -> results/noise_scale/fractions.npz."""
 
 import numpy as np
 
-from scorematch.beyond import relative_convergence
 from scorematch.claims import noise_scale_threshold
 from scorematch.dynamics import divergence_reporter, gradient_descent, log_spaced_steps
+from scorematch.noise_scale import relative_convergence
 from scorematch.pipeline import (
     progress_reporter,
     rule_logger,

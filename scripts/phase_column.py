@@ -7,8 +7,9 @@ and every M: common random numbers across the grid).
 
 import numpy as np
 
-from scorematch.beyond import outcome_fractions, phase_initial, phase_outcomes
 from scorematch.dynamics import divergence_reporter, gradient_descent, log_spaced_steps
+from scorematch.outcomes import outcome_fractions, phase_outcomes
+from scorematch.phase import phase_initial
 from scorematch.pipeline import progress_reporter, rule_logger, save_results, snakemake_provenance
 from scorematch.seeding import STREAM_INIT, run_generators, run_spawn_key
 

@@ -3,8 +3,8 @@ against M (results/phase/critical_spread.json) and the heatmap figure."""
 
 import numpy as np
 
-from scorematch.beyond import critical_spread, fit_line
 from scorematch.beyond_figures import phase_diagram_figure
+from scorematch.phase import critical_spread, fit_line
 from scorematch.pipeline import load_results, rule_logger, save_figure, save_json, snakemake_provenance
 
 section = snakemake.params.section

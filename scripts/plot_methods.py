@@ -2,8 +2,8 @@
 score-matching GD and of other dynamics from the same initial parameters
 (results/{experiment}/summary.json) and the side-by-side figure."""
 
-from scorematch.beyond import method_summary
 from scorematch.beyond_figures import method_comparison_figure
+from scorematch.other_dynamics import method_summary
 from scorematch.pipeline import load_results, rule_logger, save_figure, save_json, snakemake_provenance
 from scorematch.rates import tail_window
 

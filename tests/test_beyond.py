@@ -1,21 +1,18 @@
-"""Numerics of the "past the paper" experiments (src/scorematch/beyond.py)."""
+"""Numerics of the "past the paper" experiments: outcomes, phase diagram, other dynamics, noise scale."""
 
 import numpy as np
 import pytest
 from scipy import integrate
 
-from scorematch.beyond import (
+from scorematch.dynamics import Dynamics, gradient_descent
+from scorematch.other_dynamics import (
     GRADIENT_EM,
     alternative_dynamics,
-    critical_spread,
-    fit_line,
     gradient_em_direction,
-    outcome_fractions,
-    phase_initial,
-    phase_outcomes,
     time_averaged_loss_and_gradient,
 )
-from scorematch.dynamics import Dynamics, gradient_descent
+from scorematch.outcomes import outcome_fractions, phase_outcomes
+from scorematch.phase import critical_spread, fit_line, phase_initial
 from scorematch.population import minibatch_loss_and_gradient, population_loss_and_gradient
 
 
@@ -134,7 +131,7 @@ def test_phase_outcomes_labels():
 
 
 def test_relative_convergence():
-    from scorematch.beyond import relative_convergence
+    from scorematch.noise_scale import relative_convergence
 
     distance = np.array(
         [
@@ -259,7 +256,7 @@ def test_alternative_dynamics_names_unknown_kind():
     [([0.5, 1.0, 0.5, 1.0], 3.0), ([1.0, 1.0, 1.0, 1.0], 0.0), ([1.0, 1.0, 1.0, 0.75], None)],
 )
 def test_noise_scale_summary_smallest_t_with_fraction_one_from_there_on(fraction, expected):
-    from scorematch.beyond import noise_scale_summary
+    from scorematch.noise_scale import noise_scale_summary
 
     section = {"converge_ratio": 0.1, "eta": 0.5, "n_steps": 10, "runs": 4}
     summary = noise_scale_summary(np.array([0.0, 1.0, 2.0, 3.0]), np.array(fraction), 4.5, section)

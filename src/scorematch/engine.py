@@ -1039,7 +1039,7 @@ def evaluate(mu, mu_star, *, rule=LineRule(), em_only=False, mixture=False):
     mu: (R, n, d); mu_star: (d,) or (R, d), or with mixture the means (K, d) or (R, K, d)
     of an equal-weight Gaussian mixture truth.  The rule and numbers of
     :func:`scorematch.population.population_loss_and_gradient` (with em_only,
-    :func:`scorematch.beyond.gradient_em_direction`; with mixture,
+    :func:`scorematch.other_dynamics.gradient_em_direction`; with mixture,
     :func:`scorematch.mixture.mixture_loss_and_gradient`) up to rounding.
     Returns loss (R,) and direction (R, n, d), float64.
     """

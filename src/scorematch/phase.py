@@ -1,0 +1,77 @@
+"""Phase diagram of the intermediate regime: initial parameters of a column, the
+empirical critical spread sigma*(M) and a least-squares law for log sigma* against M."""
+
+import numpy as np
+
+
+def phase_initial(sigmas, offsets):
+    """Initial parameters of a phase-diagram column: (S * R, n, d).
+
+    sigmas: (S,) spreads; offsets: (R, n, d) standard-normal draws, one per seed, shared
+    by every sigma (common random numbers: seed r at sigma s starts at s * offsets[r]).
+    Row s * R + r is sigma index s, seed r.
+    """
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    offsets = np.asarray(offsets, dtype=np.float64)
+    return (sigmas[:, None, None, None] * offsets[None]).reshape(-1, *offsets.shape[1:])
+
+
+def critical_spread(sigmas, fraction_all, *, level=0.5):
+    """Largest sigma with fraction_all >= level, interpolated in log sigma.
+
+    sigmas: (S,) increasing; fraction_all: (S,).  Let i be the largest index with
+    fraction_all[i] >= level.  The crossing is interpolated linearly in log sigma
+    between sigmas[i] and sigmas[i + 1] (where the fraction is below level).
+    Returns (sigma_star, status): status "ok"; "above_grid" (the last sigma still has
+    fraction >= level: sigma* >= sigmas[-1], returned as NaN) or "below_grid" (no sigma
+    reaches level: NaN).
+    """
+    sigmas = np.asarray(sigmas, dtype=np.float64)
+    fraction_all = np.asarray(fraction_all, dtype=np.float64)
+    if np.any(np.diff(sigmas) <= 0):
+        raise ValueError("sigmas must be strictly increasing")
+    above = np.flatnonzero(fraction_all >= level)
+    if above.size == 0:
+        return float("nan"), "below_grid"
+    i = int(above[-1])
+    if i == len(sigmas) - 1:
+        return float("nan"), "above_grid"
+    f0, f1 = fraction_all[i], fraction_all[i + 1]
+    x0, x1 = np.log(sigmas[i]), np.log(sigmas[i + 1])
+    x = x0 + (f0 - level) / (f0 - f1) * (x1 - x0)
+    return float(np.exp(x)), "ok"
+
+
+def fit_line(x, y):
+    """Ordinary least squares y = intercept + slope x with standard errors.
+
+    Returns a dict: slope, intercept, slope_se, intercept_se, n_points, residual_sd.
+    Standard errors need at least 3 points (NaN otherwise); 2 points fit exactly.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.shape != y.shape or x.ndim != 1 or len(x) < 2:
+        raise ValueError("need two 1-D arrays of equal length >= 2")
+    n = len(x)
+    xm, ym = x.mean(), y.mean()
+    sxx = ((x - xm) ** 2).sum()
+    if sxx == 0:
+        raise ValueError("x has no spread")
+    slope = ((x - xm) * (y - ym)).sum() / sxx
+    intercept = ym - slope * xm
+    residual = y - intercept - slope * x
+    if n > 2:
+        s2 = (residual**2).sum() / (n - 2)
+        slope_se = np.sqrt(s2 / sxx)
+        intercept_se = np.sqrt(s2 * (1.0 / n + xm**2 / sxx))
+        residual_sd = np.sqrt(s2)
+    else:
+        slope_se = intercept_se = residual_sd = float("nan")
+    return {
+        "slope": float(slope),
+        "intercept": float(intercept),
+        "slope_se": float(slope_se),
+        "intercept_se": float(intercept_se),
+        "n_points": int(n),
+        "residual_sd": float(residual_sd),
+    }

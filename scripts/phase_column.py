@@ -8,7 +8,7 @@ and every M: common random numbers across the grid).
 import numpy as np
 
 from scorematch.dynamics import divergence_reporter, gradient_descent, log_spaced_steps
-from scorematch.outcomes import outcome_fractions, phase_outcomes
+from scorematch.outcomes import classify_outcomes, outcome_fractions
 from scorematch.phase import phase_initial
 from scorematch.pipeline import progress_reporter, rule_logger, save_results, snakemake_provenance
 from scorematch.seeding import STREAM_INIT, run_generators, run_spawn_key
@@ -45,8 +45,8 @@ trajectory = gradient_descent(
 )
 shape = (len(sigmas), runs)
 final_distance = trajectory.distance[:, -1, :].reshape(*shape, n)
-n_converged, outcome = phase_outcomes(
-    final_distance,
+n_converged, outcome = classify_outcomes(
+    trajectory.distance.reshape(*shape, -1, n),
     converge_tol=section["converge_tol"],
     diverge_radius=section["diverge_radius"],
     diverged_at=trajectory.diverged_at.reshape(shape),

@@ -29,10 +29,9 @@ for name, source in sources.items():
     summary["methods"][name], slopes[name] = method_summary(
         tau,
         curves[name],
-        source["distance"][:runs, -1, :],
+        source["outcome"][:runs],
         window=window,
         slope_window_decades=settings["slope_window_decades"],
-        **snakemake.params.outcome_tols,
     )
     logger.info("%s: %s", name, summary["methods"][name])
 provenance = snakemake_provenance(

@@ -10,7 +10,6 @@ per-method summary shared by the comparison figures.
 import numpy as np
 
 from scorematch.dynamics import Dynamics
-from scorematch.outcomes import phase_outcomes
 from scorematch.population import integrate_in_span, population_loss_and_gradient, softmax_weights
 from scorematch.quadrature import LineRule
 from scorematch.rates import local_slopes, tail_fit
@@ -60,10 +59,11 @@ def time_averaged_loss_and_gradient(mu, mu_star, *, noise_scales, rule=LineRule(
     return loss.reshape(levels, runs).mean(axis=0), gradient.mean(axis=0)
 
 
-def method_summary(tau, loss, final_distance, *, window, converge_tol, diverge_radius, slope_window_decades):
+def method_summary(tau, loss, outcome, *, window, slope_window_decades):
     """Tail exponents and outcomes of one method's runs.
 
-    tau: (T,); loss: (R, T); final_distance: (R, n); window: (lo, hi) of the tail fit.
+    tau: (T,); loss: (R, T); outcome: (R,) the labels stored with the runs
+    (:func:`scorematch.outcomes.classify_outcomes`); window: (lo, hi) of the tail fit.
     Returns the summary dict (per-run exponent median, quartiles, mean and standard error,
     exponent of the mean curve, final loss median, outcome counts) and the local slopes
     (centres (W,), slopes (R, W)).
@@ -72,7 +72,6 @@ def method_summary(tau, loss, final_distance, *, window, converge_tol, diverge_r
     _, exponent = tail_fit(tau, loss, lo=lo, hi=hi)
     finite = exponent[np.isfinite(exponent)]
     _, mean_exponent = tail_fit(tau, loss.mean(axis=0), lo=lo, hi=hi)
-    _, outcome = phase_outcomes(final_distance, converge_tol=converge_tol, diverge_radius=diverge_radius)
     labels, counts = np.unique(outcome, return_counts=True)
     summary = {
         "exponent_median": float(np.median(finite)) if finite.size else None,

@@ -2,6 +2,7 @@
 empirical critical spread sigma*(M) and a least-squares law for log sigma* against M."""
 
 import numpy as np
+from scipy import stats
 
 
 def phase_initial(sigmas, offsets):
@@ -43,35 +44,23 @@ def critical_spread(sigmas, fraction_all, *, level=0.5):
 
 
 def fit_line(x, y):
-    """Ordinary least squares y = intercept + slope x with standard errors.
+    """Ordinary least squares y = intercept + slope x with standard errors
+    (:func:`scipy.stats.linregress`).
 
+    x, y: (N,) with N >= 3 (a line through two points has no uncertainty to report).
     Returns a dict: slope, intercept, slope_se, intercept_se, n_points, residual_sd.
-    Standard errors need at least 3 points (NaN otherwise); 2 points fit exactly.
     """
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
-    if x.shape != y.shape or x.ndim != 1 or len(x) < 2:
-        raise ValueError("need two 1-D arrays of equal length >= 2")
-    n = len(x)
-    xm, ym = x.mean(), y.mean()
-    sxx = ((x - xm) ** 2).sum()
-    if sxx == 0:
-        raise ValueError("x has no spread")
-    slope = ((x - xm) * (y - ym)).sum() / sxx
-    intercept = ym - slope * xm
-    residual = y - intercept - slope * x
-    if n > 2:
-        s2 = (residual**2).sum() / (n - 2)
-        slope_se = np.sqrt(s2 / sxx)
-        intercept_se = np.sqrt(s2 * (1.0 / n + xm**2 / sxx))
-        residual_sd = np.sqrt(s2)
-    else:
-        slope_se = intercept_se = residual_sd = float("nan")
+    if x.shape != y.shape or x.ndim != 1 or len(x) < 3:
+        raise ValueError(f"fit_line needs two 1-D arrays of equal length >= 3, got shapes {x.shape}, {y.shape}")
+    fit = stats.linregress(x, y)
+    residual = y - fit.intercept - fit.slope * x
     return {
-        "slope": float(slope),
-        "intercept": float(intercept),
-        "slope_se": float(slope_se),
-        "intercept_se": float(intercept_se),
-        "n_points": int(n),
-        "residual_sd": float(residual_sd),
+        "slope": float(fit.slope),
+        "intercept": float(fit.intercept),
+        "slope_se": float(fit.stderr),
+        "intercept_se": float(fit.intercept_stderr),
+        "n_points": len(x),
+        "residual_sd": float(np.sqrt((residual**2).sum() / (len(x) - 2))),
     }

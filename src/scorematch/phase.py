@@ -17,27 +17,28 @@ def phase_initial(sigmas, offsets):
     return (sigmas[:, None, None, None] * offsets[None]).reshape(-1, *offsets.shape[1:])
 
 
-def critical_spread(sigmas, fraction_all, *, level=0.5):
-    """Largest sigma with fraction_all >= level, interpolated in log sigma.
+def critical_spread(sigmas, fraction, *, level=0.5):
+    """Largest sigma with fraction >= level, interpolated in log sigma: the critical spread
+    sigma* of the phase diagram (all-converge fraction) and of the mixture (split fraction).
 
-    sigmas: (S,) increasing; fraction_all: (S,).  Let i be the largest index with
-    fraction_all[i] >= level.  The crossing is interpolated linearly in log sigma
+    sigmas: (S,) increasing; fraction: (S,).  Let i be the largest index with
+    fraction[i] >= level.  The crossing is interpolated linearly in log sigma
     between sigmas[i] and sigmas[i + 1] (where the fraction is below level).
     Returns (sigma_star, status): status "ok"; "above_grid" (the last sigma still has
     fraction >= level: sigma* >= sigmas[-1], returned as NaN) or "below_grid" (no sigma
     reaches level: NaN).
     """
     sigmas = np.asarray(sigmas, dtype=np.float64)
-    fraction_all = np.asarray(fraction_all, dtype=np.float64)
+    fraction = np.asarray(fraction, dtype=np.float64)
     if np.any(np.diff(sigmas) <= 0):
         raise ValueError("sigmas must be strictly increasing")
-    above = np.flatnonzero(fraction_all >= level)
+    above = np.flatnonzero(fraction >= level)
     if above.size == 0:
         return float("nan"), "below_grid"
     i = int(above[-1])
     if i == len(sigmas) - 1:
         return float("nan"), "above_grid"
-    f0, f1 = fraction_all[i], fraction_all[i + 1]
+    f0, f1 = fraction[i], fraction[i + 1]
     x0, x1 = np.log(sigmas[i]), np.log(sigmas[i + 1])
     x = x0 + (f0 - level) / (f0 - f1) * (x1 - x0)
     return float(np.exp(x)), "ok"

@@ -5,8 +5,8 @@
 from scorematch.dynamics import divergence_reporter
 from scorematch.experiment import descend_and_classify
 from scorematch.other_dynamics import alternative_dynamics
-from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_results, snakemake_provenance
-from scorematch.seeding import STREAM_SAMPLING, run_generators, run_spawn_key
+from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_run_results
+from scorematch.seeding import STREAM_SAMPLING, run_generators
 
 spec = snakemake.params.spec
 method = snakemake.params.method
@@ -27,10 +27,12 @@ arrays = descend_and_classify(
     on_record=progress_reporter(logger, n_steps=spec["n_steps"]),
     on_diverge=divergence_reporter(logger),
 )
-provenance = snakemake_provenance(
+save_run_results(
     snakemake,
+    arrays,
     experiment=seed_name,
     section={"case": snakemake.params.case, "spec": spec, "method": method, "runs": runs},
-    run_seeds=[run_spawn_key(seed_name, i, STREAM_SAMPLING) for i in range(runs)],
+    seed_name=seed_name,
+    runs=runs,
+    stream=STREAM_SAMPLING,
 )
-save_results(snakemake.output[0], arrays, provenance=provenance)

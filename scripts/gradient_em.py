@@ -7,8 +7,8 @@ import numpy as np
 from scorematch.dynamics import divergence_reporter
 from scorematch.experiment import descend_and_classify
 from scorematch.other_dynamics import GRADIENT_EM
-from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_results, snakemake_provenance
-from scorematch.seeding import STREAM_INIT, case_seed_name, run_spawn_key
+from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_run_results
+from scorematch.seeding import case_seed_name
 
 spec = snakemake.params.spec
 runs = min(snakemake.params.runs, spec["runs"])
@@ -26,10 +26,11 @@ arrays = descend_and_classify(
 labels, counts = np.unique(arrays["outcome"], return_counts=True)
 logger.info("outcomes: %s", dict(zip(labels.tolist(), counts.tolist())))
 seed_name = case_seed_name(spec, snakemake.params.case)
-provenance = snakemake_provenance(
+save_run_results(
     snakemake,
+    arrays,
     experiment=f"gradient_em/{snakemake.params.case}",
     section={"spec": spec, "runs": runs},
-    run_seeds=[run_spawn_key(seed_name, i, STREAM_INIT) for i in range(runs)],
+    seed_name=seed_name,
+    runs=runs,
 )
-save_results(snakemake.output[0], arrays, provenance=provenance)

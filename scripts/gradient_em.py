@@ -4,45 +4,33 @@ grid -> results/gradient_em/{experiment}--{case}.npz."""
 
 import numpy as np
 
-from scorematch.beyond import GRADIENT_EM, phase_outcomes
-from scorematch.dynamics import divergence_reporter, gradient_descent, trajectory_arrays
-from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_results, snakemake_provenance
-from scorematch.seeding import STREAM_INIT, case_seed_name, run_spawn_key
+from scorematch.dynamics import divergence_reporter
+from scorematch.experiment import descend_and_classify
+from scorematch.other_dynamics import GRADIENT_EM
+from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_run_results
+from scorematch.seeding import case_seed_name
 
 spec = snakemake.params.spec
 runs = min(snakemake.params.runs, spec["runs"])
 logger = rule_logger(snakemake.log[0])
 source = load_results(snakemake.input[0])
-initial = source["initial"][:runs]
-mu_star = source["target"]
 logger.info("gradient EM from %s: %d runs, eta=%g, %d steps", snakemake.params.case, runs, spec["eta"], spec["n_steps"])
-trajectory = gradient_descent(
-    initial,
-    mu_star,
-    eta=spec["eta"],
-    record_at=source["tau"],
+arrays = descend_and_classify(
+    source["initial"][:runs],
+    source["target"],
+    spec,
     dynamics=GRADIENT_EM,
-    on_record=progress_reporter(logger, n_steps=int(source["tau"][-1])),
+    on_record=progress_reporter(logger, n_steps=spec["n_steps"]),
     on_diverge=divergence_reporter(logger),
 )
-n_converged, outcome = phase_outcomes(
-    trajectory.distance[:, -1, :],
-    converge_tol=spec["converge_tol"],
-    diverge_radius=spec["diverge_radius"],
-    diverged_at=trajectory.diverged_at,
-)
-labels, counts = np.unique(outcome, return_counts=True)
+labels, counts = np.unique(arrays["outcome"], return_counts=True)
 logger.info("outcomes: %s", dict(zip(labels.tolist(), counts.tolist())))
-arrays = {
-    **trajectory_arrays(trajectory, initial=initial, target=mu_star),
-    "n_converged": n_converged,
-    "outcome": outcome,
-}
 seed_name = case_seed_name(spec, snakemake.params.case)
-provenance = snakemake_provenance(
+save_run_results(
     snakemake,
+    arrays,
     experiment=f"gradient_em/{snakemake.params.case}",
     section={"spec": spec, "runs": runs},
-    run_seeds=[run_spawn_key(seed_name, i, STREAM_INIT) for i in range(runs)],
+    seed_name=seed_name,
+    runs=runs,
 )
-save_results(snakemake.output[0], arrays, provenance=provenance)

@@ -11,8 +11,8 @@ import time
 import numpy as np
 
 from scorematch.mixture import simulate_case
-from scorematch.pipeline import rule_logger, save_results, snakemake_provenance
-from scorematch.seeding import STREAM_INIT, run_generators, run_spawn_key
+from scorematch.pipeline import rule_logger, save_run_results
+from scorematch.seeding import STREAM_INIT, run_generators
 
 settings = snakemake.params.settings
 kind = snakemake.wildcards.kind
@@ -48,10 +48,11 @@ logger.info(
     arrays["hessian_max"].max(),
 )
 arrays.update(n_components=np.int64(n), separation=np.float64(separation))
-provenance = snakemake_provenance(
+save_run_results(
     snakemake,
+    arrays,
     experiment=f"mixture/{kind}/n{n}_D{snakemake.wildcards.delta}",
     section=settings,
-    run_seeds=[run_spawn_key(seed_name, i, STREAM_INIT) for i in range(runs)],
+    seed_name=seed_name,
+    runs=runs,
 )
-save_results(snakemake.output[0], arrays, provenance=provenance)

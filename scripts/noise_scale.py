@@ -3,17 +3,12 @@ start with random perturbations -> results/noise_scale/fractions.npz."""
 
 import numpy as np
 
-from scorematch.beyond import relative_convergence
 from scorematch.claims import noise_scale_threshold
 from scorematch.dynamics import divergence_reporter, gradient_descent, log_spaced_steps
-from scorematch.pipeline import (
-    progress_reporter,
-    rule_logger,
-    save_results,
-    snakemake_provenance,
-)
+from scorematch.noise_scale import relative_convergence
+from scorematch.pipeline import progress_reporter, rule_logger, save_run_results
 from scorematch.population import scale_to_noise
-from scorematch.seeding import STREAM_INIT, run_generators, run_spawn_key
+from scorematch.seeding import STREAM_INIT, run_generators
 
 section = snakemake.params.section
 logger = rule_logger(snakemake.log[0])
@@ -42,14 +37,8 @@ fraction = all_converged.mean(axis=1)
 threshold = noise_scale_threshold(n=n, initial_distance=section["distance"])
 for t, f in zip(ts, fraction):
     logger.info("t = %.3g: all-converge fraction %.3f", t, f)
-provenance = snakemake_provenance(
+save_run_results(
     snakemake,
-    experiment="noise_scale",
-    section=section,
-    run_seeds=[run_spawn_key(seed_name, i, STREAM_INIT) for i in range(runs)],
-)
-save_results(
-    snakemake.output[0],
     {
         "noise_scales": ts,
         "tau": trajectory.tau,
@@ -60,5 +49,8 @@ save_results(
         "fraction_all": fraction,
         "threshold": np.float64(threshold),
     },
-    provenance=provenance,
+    experiment="noise_scale",
+    section=section,
+    seed_name=seed_name,
+    runs=runs,
 )

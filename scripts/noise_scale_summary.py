@@ -1,8 +1,8 @@
 """Rule noise_scale_summary: the all-converge fractions against t
 (results/noise_scale/fractions.json) and their figure."""
 
-from scorematch.beyond import noise_scale_summary
 from scorematch.beyond_figures import noise_scale_figure
+from scorematch.noise_scale import noise_scale_summary
 from scorematch.pipeline import load_results, rule_logger, save_figure, save_json, snakemake_provenance
 
 section = snakemake.params.section

@@ -7,10 +7,12 @@ and every M: common random numbers across the grid).
 
 import numpy as np
 
-from scorematch.beyond import outcome_fractions, phase_initial, phase_outcomes
-from scorematch.dynamics import divergence_reporter, gradient_descent, log_spaced_steps
-from scorematch.pipeline import progress_reporter, rule_logger, save_results, snakemake_provenance
-from scorematch.seeding import STREAM_INIT, run_generators, run_spawn_key
+from scorematch.dynamics import divergence_reporter
+from scorematch.experiment import descend_and_classify
+from scorematch.outcomes import outcome_fractions
+from scorematch.phase import phase_initial
+from scorematch.pipeline import progress_reporter, rule_logger, save_run_results
+from scorematch.seeding import STREAM_INIT, run_generators
 
 section = snakemake.params.section
 n = int(snakemake.wildcards.n)
@@ -34,22 +36,15 @@ logger.info(
     section["eta"],
     section["n_steps"],
 )
-trajectory = gradient_descent(
+run = descend_and_classify(
     initial,
     mu_star,
-    eta=section["eta"],
-    record_at=log_spaced_steps(section["n_steps"], n_records=section["n_records"]),
+    section,
     on_record=progress_reporter(logger, n_steps=section["n_steps"]),
     on_diverge=divergence_reporter(logger),
 )
 shape = (len(sigmas), runs)
-final_distance = trajectory.distance[:, -1, :].reshape(*shape, n)
-n_converged, outcome = phase_outcomes(
-    final_distance,
-    converge_tol=section["converge_tol"],
-    diverge_radius=section["diverge_radius"],
-    diverged_at=trajectory.diverged_at.reshape(shape),
-)
+outcome = run["outcome"].reshape(shape)
 fractions = outcome_fractions(outcome)
 for s, sigma in enumerate(sigmas):
     logger.info("sigma %.3g: %s", sigma, {k: float(v[s]) for k, v in fractions.items()})
@@ -59,18 +54,19 @@ arrays = {
     "n_components": np.int64(n),
     "eta": np.float64(section["eta"]),
     "n_steps": np.int64(section["n_steps"]),
-    "tau": trajectory.tau,
-    "loss": trajectory.loss.reshape(*shape, -1),
-    "final_distance": final_distance,
-    "n_converged": n_converged,
+    "tau": run["tau"],
+    "loss": run["loss"].reshape(*shape, -1),
+    "final_distance": run["distance"][:, -1, :].reshape(*shape, n),
+    "n_converged": run["n_converged"].reshape(shape),
     "outcome": outcome,
-    "diverged_at": trajectory.diverged_at.reshape(shape),
+    "diverged_at": run["diverged_at"].reshape(shape),
     **{f"fraction_{label}": value for label, value in fractions.items()},
 }
-provenance = snakemake_provenance(
+save_run_results(
     snakemake,
+    arrays,
     experiment=f"phase/n{n}_M{snakemake.wildcards.M}",
     section=section,
-    run_seeds=[run_spawn_key(seed_name, i, STREAM_INIT) for i in range(runs)],
+    seed_name=seed_name,
+    runs=runs,
 )
-save_results(snakemake.output[0], arrays, provenance=provenance)

@@ -3,8 +3,9 @@ against M (results/phase/critical_spread.json) and the heatmap figure."""
 
 import numpy as np
 
-from scorematch.beyond import critical_spread, fit_line
 from scorematch.beyond_figures import phase_diagram_figure
+from scorematch.outcomes import OUTCOME_LABELS
+from scorematch.phase import critical_spread, fit_line
 from scorematch.pipeline import load_results, rule_logger, save_figure, save_json, snakemake_provenance
 
 section = snakemake.params.section
@@ -35,10 +36,7 @@ for n in sorted({int(c["n_components"]) for c in columns}):
                 "M": float(c["distance"]),
                 "sigma_star": None if np.isnan(value) else value,
                 "status": status,
-                "fraction_all": c["fraction_all"].tolist(),
-                "fraction_one": c["fraction_one"].tolist(),
-                "fraction_none": c["fraction_none"].tolist(),
-                "fraction_other": c["fraction_other"].tolist(),
+                **{f"fraction_{label}": c[f"fraction_{label}"].tolist() for label in OUTCOME_LABELS},
             }
         )
     ok = [r for r in rows if r["status"] == "ok"]

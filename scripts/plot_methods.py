@@ -2,8 +2,8 @@
 score-matching GD and of other dynamics from the same initial parameters
 (results/{experiment}/summary.json) and the side-by-side figure."""
 
-from scorematch.beyond import method_summary
 from scorematch.beyond_figures import method_comparison_figure
+from scorematch.other_dynamics import method_summary
 from scorematch.pipeline import load_results, rule_logger, save_figure, save_json, snakemake_provenance
 from scorematch.rates import tail_window
 
@@ -29,10 +29,9 @@ for name, source in sources.items():
     summary["methods"][name], slopes[name] = method_summary(
         tau,
         curves[name],
-        source["distance"][:runs, -1, :],
+        source["outcome"][:runs],
         window=window,
         slope_window_decades=settings["slope_window_decades"],
-        **snakemake.params.outcome_tols,
     )
     logger.info("%s: %s", name, summary["methods"][name])
 provenance = snakemake_provenance(

@@ -4,8 +4,8 @@ import numpy as np
 
 from scorematch.dynamics import divergence_reporter
 from scorematch.experiment import run_specification
-from scorematch.pipeline import progress_reporter, rule_logger, save_results, snakemake_provenance
-from scorematch.seeding import STREAM_INIT, case_seed_name, run_spawn_key
+from scorematch.pipeline import progress_reporter, rule_logger, save_run_results
+from scorematch.seeding import case_seed_name
 
 spec = snakemake.params.spec
 name = snakemake.params.name
@@ -19,12 +19,6 @@ arrays = run_specification(
     on_record=progress_reporter(logger, n_steps=spec["n_steps"]),
     on_diverge=divergence_reporter(logger),
 )
-provenance = snakemake_provenance(
-    snakemake,
-    experiment=name,
-    section=spec,
-    run_seeds=[run_spawn_key(seed_name, i, STREAM_INIT) for i in range(spec["runs"])],
-)
-save_results(snakemake.output[0], arrays, provenance=provenance)
+save_run_results(snakemake, arrays, experiment=name, section=spec, seed_name=seed_name, runs=spec["runs"])
 labels, counts = np.unique(arrays["outcome"], return_counts=True)
 logger.info("outcomes: %s", dict(zip(labels.tolist(), counts.tolist())))

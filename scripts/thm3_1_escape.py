@@ -5,14 +5,8 @@ import numpy as np
 
 from scorematch.dynamics import divergence_reporter
 from scorematch.experiment import descend_and_classify
-from scorematch.pipeline import (
-    load_json,
-    progress_reporter,
-    rule_logger,
-    save_results,
-    snakemake_provenance,
-)
-from scorematch.seeding import STREAM_INIT, run_generators, run_spawn_key
+from scorematch.pipeline import load_json, progress_reporter, rule_logger, save_run_results
+from scorematch.seeding import STREAM_INIT, run_generators
 from scorematch.theorems import perturbed_starts
 
 section = snakemake.params.section
@@ -37,10 +31,4 @@ arrays = descend_and_classify(
 )
 arrays["a_star"] = np.float64(point["a_star"])
 logger.info("n_converged %s outcomes %s", arrays["n_converged"].tolist(), arrays["outcome"].tolist())
-provenance = snakemake_provenance(
-    snakemake,
-    experiment=name,
-    section=section,
-    run_seeds=[run_spawn_key(name, i, STREAM_INIT) for i in range(runs)],
-)
-save_results(snakemake.output[0], arrays, provenance=provenance)
+save_run_results(snakemake, arrays, experiment=name, section=section, seed_name=name, runs=runs)

@@ -1,21 +1,19 @@
-"""Numerics of the "past the paper" experiments (src/scorematch/beyond.py)."""
+"""Numerics of the "past the paper" experiments: outcomes, phase diagram, other dynamics, noise scale."""
 
 import numpy as np
 import pytest
 from scipy import integrate
 
-from scorematch.beyond import (
+from scorematch.dynamics import Dynamics, gradient_descent
+from scorematch.other_dynamics import (
     GRADIENT_EM,
     alternative_dynamics,
-    critical_spread,
-    fit_line,
     gradient_em_direction,
-    outcome_fractions,
-    phase_initial,
-    phase_outcomes,
+    method_summary,
     time_averaged_loss_and_gradient,
 )
-from scorematch.dynamics import Dynamics, gradient_descent
+from scorematch.outcomes import classify_outcomes, outcome_fractions
+from scorematch.phase import critical_spread, fit_line, phase_initial
 from scorematch.population import minibatch_loss_and_gradient, population_loss_and_gradient
 
 
@@ -115,26 +113,38 @@ def test_phase_initial_layout_shares_offsets():
     np.testing.assert_array_equal(mu[2], offsets[0])
 
 
-def test_phase_outcomes_labels():
-    distance = np.array(
+def test_outcome_labels_of_a_phase_column():
+    final = np.array(
         [
             [0.01, 0.02, 0.03],  # all
             [0.01, 9.0, 10.0],  # one
-            [5.0, 9.0, 10.0],  # none
+            [5.0, 9.0, 10.0],  # other: none converged
             [0.01, 0.02, 10.0],  # other: two converged
             [0.01, 1.0, 10.0],  # other: one converged, one stuck in between
         ]
     )
-    n_conv, outcome = phase_outcomes(distance, converge_tol=0.05, diverge_radius=3.0)
-    assert n_conv.tolist() == [3, 1, 0, 2, 1]
-    assert outcome.tolist() == ["all", "one", "none", "other", "other"]
+    # (sigma, seed, T, n): one sigma, five seeds, distances growing over the last interval
+    distance = np.stack([final / 2, final], axis=1)[None]
+    n_conv, outcome = classify_outcomes(distance, converge_tol=0.05, diverge_radius=3.0)
+    assert n_conv.tolist() == [[3, 1, 0, 2, 1]]
+    assert outcome.tolist() == [["all", "one", "other", "other", "other"]]
     fractions = outcome_fractions(outcome)
-    assert fractions["other"] == pytest.approx(0.4)
-    assert sum(fractions.values()) == pytest.approx(1.0)
+    assert fractions["other"] == pytest.approx([0.6])
+    assert sum(fractions.values()) == pytest.approx([1.0])
+
+
+def test_method_summary_counts_the_stored_outcomes():
+    tau = np.concatenate([[0], np.logspace(0, 3, 20)])
+    loss = np.broadcast_to(1.0 / (1.0 + tau), (3, len(tau)))
+    summary, _ = method_summary(
+        tau, loss, np.array(["one", "diverged", "one"]), window=(100.0, 1000.0), slope_window_decades=0.5
+    )
+    assert summary["outcomes"] == {"diverged": 1, "one": 2}
+    assert summary["exponent_median"] == pytest.approx(-1.0, abs=0.01)
 
 
 def test_relative_convergence():
-    from scorematch.beyond import relative_convergence
+    from scorematch.noise_scale import relative_convergence
 
     distance = np.array(
         [
@@ -259,7 +269,7 @@ def test_alternative_dynamics_names_unknown_kind():
     [([0.5, 1.0, 0.5, 1.0], 3.0), ([1.0, 1.0, 1.0, 1.0], 0.0), ([1.0, 1.0, 1.0, 0.75], None)],
 )
 def test_noise_scale_summary_smallest_t_with_fraction_one_from_there_on(fraction, expected):
-    from scorematch.beyond import noise_scale_summary
+    from scorematch.noise_scale import noise_scale_summary
 
     section = {"converge_ratio": 0.1, "eta": 0.5, "n_steps": 10, "runs": 4}
     summary = noise_scale_summary(np.array([0.0, 1.0, 2.0, 3.0]), np.array(fraction), 4.5, section)

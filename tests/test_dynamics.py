@@ -4,9 +4,10 @@ import numba
 import numpy as np
 import pytest
 
-from scorematch.dynamics import Dynamics, classify_outcomes, gradient_descent, log_spaced_steps
+from scorematch.dynamics import Dynamics, gradient_descent, log_spaced_steps
 from scorematch.engine import sampled
 from scorematch.experiment import run_specification
+from scorematch.outcomes import classify_outcomes
 from scorematch.population import minibatch_loss_and_gradient, population_loss_and_gradient
 from scorematch.seeding import STREAM_INIT, run_generators
 

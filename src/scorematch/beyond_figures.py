@@ -26,7 +26,7 @@ def phase_diagram_figure(columns, summary):
     """One row per n: heatmaps of the all-converge, exactly-one and remaining fractions
     over (M, log10 sigma), with the critical spread sigma* and its fitted line."""
     ns = sorted(summary["by_n"], key=int)
-    panels = [("all", "all converge"), ("one", "exactly one converges"), ("rest", "none or other")]
+    panels = [("all", "all converge"), ("one", "exactly one converges"), ("other", "other")]
     fig, axes = plt.subplots(len(ns), 3, figsize=(13, 3.6 * len(ns)), squeeze=False, constrained_layout=True)
     for row, n in zip(axes, ns):
         cols = sorted((c for c in columns if str(int(c["n_components"])) == n), key=lambda c: float(c["distance"]))
@@ -34,10 +34,7 @@ def phase_diagram_figure(columns, summary):
         sigmas = cols[0]["sigmas"]
         entry = summary["by_n"][n]
         for ax, (key, title) in zip(row, panels):
-            if key == "rest":
-                grid = np.stack([c["fraction_none"] + c["fraction_other"] for c in cols], axis=1)
-            else:
-                grid = np.stack([c[f"fraction_{key}"] for c in cols], axis=1)
+            grid = np.stack([c[f"fraction_{key}"] for c in cols], axis=1)
             mesh = ax.pcolormesh(
                 _edges(distances, log=False),
                 _edges(sigmas, log=True),

@@ -244,34 +244,3 @@ def divergence_reporter(logger):
         )
 
     return report
-
-
-OUTCOME_LABELS = ("all", "one", "other", "diverged")
-
-
-def classify_outcomes(distance, *, converge_tol, diverge_radius, diverged_at=None):
-    """Number of converged parameters and an outcome label per run.
-
-    distance: (R, T, n) recorded distances to mu*.  A parameter has converged when its
-    final distance is below converge_tol; it is diverging when its final distance exceeds
-    diverge_radius and still grew over the last recorded interval.
-    diverged_at: optional (R,) iteration at which the run's numbers stopped being finite
-    (-1: never), from :class:`Trajectory`.
-    Returns n_converged (R,) int64 and outcome (R,) str: "diverged" (the run stopped on
-    non-finite numbers), else "all" (every parameter converged), "one" (exactly one
-    converged, all others diverging) or "other".
-    """
-    final = distance[:, -1, :]
-    converged = final < converge_tol
-    diverging = (final > diverge_radius) & (final > distance[:, -2, :])
-    n_converged = converged.sum(axis=-1)
-    one = (n_converged == 1) & (converged | diverging).all(axis=-1)
-    outcome = np.where(converged.all(axis=-1), "all", np.where(one, "one", "other"))
-    return n_converged.astype(np.int64), mark_diverged(outcome, diverged_at)
-
-
-def mark_diverged(outcome, diverged_at):
-    """outcome (R,) str with "diverged" wherever diverged_at (R,) >= 0 (None: unchanged)."""
-    if diverged_at is None:
-        return outcome
-    return np.where(np.asarray(diverged_at) >= 0, "diverged", outcome)

@@ -303,34 +303,26 @@ def _span_basis(c, work):
     m = min(n, d)
     singular = work.singular
     vectors = work.vectors
-    if d <= n:
-        a = work.svd_a[: n * d].reshape(n, d)
-        a[:, :] = c
-        v = _identity(work.svd_v, d)
-        _orthogonalise_columns(a, v)
-        for j in range(d):
-            s = 0.0
-            for r in range(n):
-                s += a[r, j] * a[r, j]
-            singular[j] = math.sqrt(s)
-            for r in range(d):
+    # the columns of a = c (d <= n) or of a = c^T (c^T W = U S gives c = W S U^T: the right
+    # singular vectors are then the columns of c^T W) are orthogonalised by rotations V
+    tall = d <= n
+    rows = n if tall else d
+    a = work.svd_a[: n * d].reshape(rows, m)
+    a[:, :] = c if tall else c.T
+    v = _identity(work.svd_v, m)
+    _orthogonalise_columns(a, v)
+    for j in range(m):
+        s = 0.0
+        for r in range(rows):
+            s += a[r, j] * a[r, j]
+        singular[j] = math.sqrt(s)
+        for r in range(d):
+            if tall:
                 vectors[j, r] = v[r, j]
-    else:
-        # c^T W = U S gives c = W S U^T: the right singular vectors are the columns of c^T W
-        b = work.svd_a[: d * n].reshape(d, n)
-        b[:, :] = c.T
-        w = _identity(work.svd_v, n)
-        _orthogonalise_columns(b, w)
-        for j in range(n):
-            s = 0.0
-            for r in range(d):
-                s += b[r, j] * b[r, j]
-            singular[j] = math.sqrt(s)
-            for r in range(d):
-                if singular[j] > 0.0:
-                    vectors[j, r] = b[r, j] / singular[j]
-                else:
-                    vectors[j, r] = 1.0 if r == j else 0.0
+            elif singular[j] > 0.0:
+                vectors[j, r] = a[r, j] / singular[j]
+            else:
+                vectors[j, r] = 1.0 if r == j else 0.0
     largest = 0.0
     for j in range(m):
         largest = max(largest, singular[j])
@@ -1039,7 +1031,7 @@ def evaluate(mu, mu_star, *, rule=LineRule(), em_only=False, mixture=False):
     mu: (R, n, d); mu_star: (d,) or (R, d), or with mixture the means (K, d) or (R, K, d)
     of an equal-weight Gaussian mixture truth.  The rule and numbers of
     :func:`scorematch.population.population_loss_and_gradient` (with em_only,
-    :func:`scorematch.beyond.gradient_em_direction`; with mixture,
+    :func:`scorematch.other_dynamics.gradient_em_direction`; with mixture,
     :func:`scorematch.mixture.mixture_loss_and_gradient`) up to rounding.
     Returns loss (R,) and direction (R, n, d), float64.
     """

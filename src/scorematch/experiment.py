@@ -23,14 +23,8 @@ A run specification is a plain dict, validated against ``workflow/schemas/config
 
 import numpy as np
 
-from scorematch.dynamics import (
-    EXACT,
-    Dynamics,
-    classify_outcomes,
-    gradient_descent,
-    log_spaced_steps,
-    trajectory_arrays,
-)
+from scorematch.dynamics import EXACT, Dynamics, gradient_descent, log_spaced_steps, trajectory_arrays
+from scorematch.outcomes import classify_outcomes
 from scorematch.population import scale_to_noise
 from scorematch.quadrature import LineRule
 from scorematch.seeding import STREAM_INIT, STREAM_SAMPLING, case_seed_name, run_generators

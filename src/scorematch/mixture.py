@@ -21,9 +21,9 @@ h = 0 and everything reduces to :func:`scorematch.population.population_loss_and
 
 import numpy as np
 
-from scorematch.beyond import critical_spread, fit_line, phase_initial
 from scorematch.claims import binomial_interval
 from scorematch.dynamics import Dynamics, gradient_descent, log_spaced_steps
+from scorematch.phase import critical_spread, fit_line, phase_initial
 from scorematch.population import (
     integrate_in_span,
     loss_and_gradient_on_points,
@@ -184,7 +184,7 @@ def simulate_case(settings, *, n, separation, sigmas, offsets, rule=LineRule()):
     n_steps, n_records, converge_tol, diverge_radius, hessian_step.  Truth: the K means of
     :func:`truth_means` at this separation; students (unscaled) mu_i(0) = start_distance e1
     + sigma xi_i, xi = offsets (R, n, d) shared by every sigma (rows: sigma-major, see
-    :func:`scorematch.beyond.phase_initial`); everything then scaled by exp(-t).
+    :func:`scorematch.phase.phase_initial`); everything then scaled by exp(-t).
     Returns a dict of arrays: means (K, d), sigma (S R,), tau (T,), loss (S R, T),
     distance (S R, T, n, K), initial and final (S R, n, d), per_component (S R, K),
     diverging, at_mixture_mean (S R,) int64, recovered, split (S R,) bool,

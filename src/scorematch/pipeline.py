@@ -17,9 +17,11 @@ from scorematch.provenance import (
     NPZ_PROVENANCE_KEY,
     build_provenance,
     figure_metadata,
+    json_text,
     record_text,
     write_sidecar,
 )
+from scorematch.seeding import STREAM_INIT, run_spawn_key
 
 REPO_DIR = Path(__file__).resolve().parents[2]
 
@@ -112,6 +114,14 @@ def save_results(path, arrays, *, provenance):
     write_npz(path, {**arrays, NPZ_PROVENANCE_KEY: np.array(record_text(provenance))})
 
 
+def save_run_results(snakemake, arrays, *, experiment, section, seed_name, runs, stream=STREAM_INIT):
+    """Write snakemake.output[0]: the arrays of a job whose runs 0..runs-1 draw from
+    seed_name's streams, with the job's provenance record."""
+    run_seeds = [run_spawn_key(seed_name, i, stream) for i in range(runs)]
+    provenance = snakemake_provenance(snakemake, experiment=experiment, section=section, run_seeds=run_seeds)
+    save_results(snakemake.output[0], arrays, provenance=provenance)
+
+
 def save_figure(fig, paths, *, provenance):
     """Write a figure to each path (PDF/PNG) with its provenance record embedded."""
     for path in paths:
@@ -127,8 +137,8 @@ def save_text(path, text, *, provenance):
 
 
 def save_json(path, obj, *, provenance):
-    """Write a JSON-ready object (indented, NaN not allowed) with provenance."""
-    save_text(path, json.dumps(obj, indent=2, allow_nan=False) + "\n", provenance=provenance)
+    """Write a JSON-ready object (:func:`scorematch.provenance.json_text`) with provenance."""
+    save_text(path, json_text(obj), provenance=provenance)
 
 
 def load_json(path):

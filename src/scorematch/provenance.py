@@ -360,11 +360,17 @@ def file_sha256(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def json_text(obj):
+    """The one JSON file form of every result and sidecar: indented, keys in the order
+    given, NaN refused (not JSON: a summary writes None where a value is undefined)."""
+    return json.dumps(obj, indent=2, allow_nan=False) + "\n"
+
+
 def write_sidecar(path, record):
     """Write the record of the text file at path, with its sha256, to X.prov.json."""
     sidecar = sidecar_path(path)
     content = {**record, SIDECAR_HASH_KEY: file_sha256(path)}
-    sidecar.write_text(json.dumps(content, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    sidecar.write_text(json_text(content))
     return sidecar
 
 
@@ -447,7 +453,7 @@ def main(argv=None):
             status = 2
             continue
         if args.json:
-            print(json.dumps(record, indent=2, sort_keys=True))
+            print(json_text(record), end="")
         else:
             if index:
                 print()

@@ -10,11 +10,10 @@ the final states (linear stability needs it below 2).
 import numpy as np
 
 from scorematch.claims import largest_hessian_eigenvalues
+from scorematch.outcomes import OUTCOME_LABELS
 from scorematch.quadrature import LineRule
 from scorematch.rate_summary import fit_case
 from scorematch.seeding import case_seed_name
-
-OUTCOMES = ("all", "one", "other", "diverged")
 
 
 def sweep_spec(base_spec, *, base_name, eta, runs, n_steps, n_records):
@@ -31,13 +30,13 @@ def sweep_spec(base_spec, *, base_name, eta, runs, n_steps, n_records):
 
 
 def step_size_row(base, eta, spec, arrays, *, fit_settings, hessian_step, hessian_runs, rng):
-    """One JSON-ready row: base, eta, runs, fraction_<outcome> for OUTCOMES, exponent,
+    """One JSON-ready row: base, eta, runs, fraction_<outcome> for OUTCOME_LABELS, exponent,
     ci, fit_error, lambda_max (the largest over the first `hessian_runs` runs with finite
     final states) and eta_lambda."""
     outcome = np.asarray(arrays["outcome"])
     finite = np.isfinite(arrays["final"]).all(axis=(1, 2)) & np.isfinite(arrays["loss"]).all(axis=1)
     diverged = (outcome == "diverged") | ~finite
-    fractions = {f"fraction_{label}": float(((outcome == label) & ~diverged).mean()) for label in OUTCOMES[:3]}
+    fractions = {f"fraction_{label}": float(((outcome == label) & ~diverged).mean()) for label in OUTCOME_LABELS[:3]}
     fractions["fraction_diverged"] = float(diverged.mean())
     usable = arrays["loss"][finite] if finite.any() else arrays["loss"][:1]
     fit = fit_case(arrays["tau"], usable, rng=rng, **fit_settings)

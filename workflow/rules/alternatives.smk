@@ -55,7 +55,6 @@ rule plot_alternatives:
         spec=source_case_spec(ALTERNATIVES),
         methods=list(ALTERNATIVES["methods"]),
         method_settings=ALTERNATIVES["methods"],
-        outcome_tols=outcome_tolerances(ALTERNATIVES),
         settings=method_fit_settings(),
         command=lambda wc, output: regenerate_command(output.json),
     script:

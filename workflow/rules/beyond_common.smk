@@ -64,12 +64,6 @@ def source_case_spec(section):
     return case_spec(experiment, case)
 
 
-def outcome_tolerances(section):
-    """The outcome thresholds of the score-matching case a section starts from."""
-    spec = source_case_spec(section)
-    return {key: spec[key] for key in ["converge_tol", "diverge_radius"]}
-
-
 def method_fit_settings():
     """The rates stage's tail-fit settings, used for every method comparison."""
     return {

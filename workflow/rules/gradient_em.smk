@@ -51,7 +51,6 @@ rule plot_gradient_em:
         spec=source_case_spec(GRADIENT_EM),
         methods=["gradient EM"],
         method_settings={},
-        outcome_tols=outcome_tolerances(GRADIENT_EM),
         settings=method_fit_settings(),
         command=lambda wc, output: regenerate_command(output.json),
     script:

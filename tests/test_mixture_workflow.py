@@ -48,10 +48,13 @@ EXACT_CASE = "exact: {separations: [4], sigma: 1.0, runs: 2}"
     [
         (
             "components: 3, dim: 1, layout: line, over: {n_components: [3], separations: [4], sigma: 1.0, runs: 2}",
-            "mixture.truths.bad.over.n_components: every n must exceed components (3)",
+            "config key mixture/truths/bad/over/n_components: every n must exceed components (3)",
         ),
-        (f"components: 3, dim: 1, layout: polygon, {EXACT_CASE}", "mixture.truths.bad.dim: layout polygon"),
-        (f"components: 3, dim: 2, layout: hexagon, {EXACT_CASE}", "'hexagon' is not one of ['line', 'polygon']"),
+        (f"components: 3, dim: 1, layout: polygon, {EXACT_CASE}", "config key mixture/truths/bad/dim: layout polygon"),
+        (
+            f"components: 3, dim: 2, layout: hexagon, {EXACT_CASE}",
+            "config key mixture/truths/bad/layout: 'hexagon' is not one of",
+        ),
     ],
 )
 def test_bad_truth_is_refused_naming_its_key(workdir, truth, message):

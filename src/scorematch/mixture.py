@@ -21,9 +21,9 @@ h = 0 and everything reduces to :func:`scorematch.population.population_loss_and
 
 import numpy as np
 
+from scorematch import engine
 from scorematch.beyond import critical_spread, fit_line, phase_initial
 from scorematch.claims import binomial_interval
-from scorematch import engine
 from scorematch.dynamics import Dynamics
 from scorematch.experiment import descend_and_classify
 from scorematch.population import (
@@ -35,7 +35,6 @@ from scorematch.population import (
 from scorematch.quadrature import LineRule
 from scorematch.rates import bootstrap_exponent, tail_fit, tail_window
 from scorematch.theorems import finite_difference_hessian
-
 
 TRUTH_LAYOUTS = ("line", "polygon")
 MIXTURE_KINDS = ("exact", "over", "small_init")
@@ -216,9 +215,7 @@ def simulate_case(settings, *, n, separation, sigmas, offsets):
     dim = settings["dim"]
     rule = LineRule(hermite_nodes=settings["hermite_nodes"])
     means = scale_to_noise(
-        truth_means(
-            components=settings["components"], separation=separation, dim=dim, layout=settings["layout"]
-        ),
+        truth_means(components=settings["components"], separation=separation, dim=dim, layout=settings["layout"]),
         noise_scale=t,
     )
     start = np.zeros(dim)
@@ -264,9 +261,7 @@ def rule_error_summary(case):
     """The case's rule against the reference rule (:func:`rule_accuracy`) at its initial and
     final states: {state: {loss_relative, gradient_relative, gradient_absolute}}."""
     names = ("loss_relative", "gradient_relative", "gradient_absolute")
-    return {
-        state: dict(zip(names, map(float, case[f"rule_error_{state}"]))) for state in ("initial", "final")
-    }
+    return {state: dict(zip(names, map(float, case[f"rule_error_{state}"]))) for state in ("initial", "final")}
 
 
 def rate_summary(case, *, window, n_boot, rng, level):

@@ -14,23 +14,30 @@ def mixture_label(value):
     return f"{value:g}"
 
 
+def mixture_key(name):
+    """The config key path of a section: mixture or mixture/truths/NAME."""
+    return (
+        "mixture" if name == "mixture" else f"mixture/truths/{name[len('mixture_'):]}"
+    )
+
+
 def mixture_check(name, section):
     """Errors the schema cannot state: student counts against K, the polygon's dimension."""
-    key = "mixture" if name == "mixture" else f"mixture.truths.{name[len('mixture_'):]}"
+    key = mixture_key(name)
     components = section["components"]
     if "over" in section and min(section["over"]["n_components"]) <= components:
         raise ValueError(
-            f"{key}.over.n_components: every n must exceed components ({components}), "
+            f"config key {key}/over/n_components: every n must exceed components ({components}), "
             f"got {section['over']['n_components']}"
         )
     if "small_init" in section and section["small_init"]["n_components"] < components:
         raise ValueError(
-            f"{key}.small_init.n_components: must be at least components ({components}), "
+            f"config key {key}/small_init/n_components: must be at least components ({components}), "
             f"got {section['small_init']['n_components']}"
         )
     if section["layout"] == "polygon" and components >= 3 and section["dim"] < 2:
         raise ValueError(
-            f"{key}.dim: layout polygon with {components} components needs dim >= 2, got {section['dim']}"
+            f"config key {key}/dim: layout polygon with {components} components needs dim >= 2, got {section['dim']}"
         )
     return section
 
@@ -95,11 +102,13 @@ def mixture_case_settings(section, kind):
 def mixture_separation(section, kind, label):
     """The configured separation of `kind` whose wildcard label is `label`."""
     matches = [
-        d for d in MIXTURE_SECTIONS[section][kind]["separations"] if mixture_label(d) == label
+        d
+        for d in MIXTURE_SECTIONS[section][kind]["separations"]
+        if mixture_label(d) == label
     ]
     if not matches:
         raise ValueError(
-            f"{section}.{kind}.separations: no separation labelled {label!r}"
+            f"config key {mixture_key(section)}/{kind}/separations: no separation labelled {label!r}"
         )
     return matches[0]
 

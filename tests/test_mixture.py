@@ -345,10 +345,7 @@ def test_readme_lines_show_each_case_with_its_interval_and_sigma_star():
 
     recovered = fraction_with_interval([True] * 3 + [False] * 37, level=0.95)
     split = fraction_with_interval([True] * 2 + [False] * 38, level=0.95)
-    rate = {
-        "recovered_mean_curve": {"exponent": -1.01, "ci": [-1.05, -0.98], "runs": 3},
-        "recovered_with_diverging_mean_curve": {"exponent": -1.2, "ci": [-1.3, -1.1], "runs": 3},
-    }
+    rate = {"recovered_with_diverging_mean_curve": {"exponent": -1.2, "ci": [-1.3, -1.1], "runs": 3}}
     settings = {"components": 2, "layout": "line", "dim": 1, "eta": 0.5, "n_steps": 100, "level": 0.95}
     errors = {"loss_relative": 2e-6, "gradient_relative": 0.5, "gradient_absolute": 3e-4}
     by_sigma = [{"sigma": s, **fraction_with_interval([s < 0.05] * 4, level=0.95)} for s in (0.01, 0.1, 1.0)]
@@ -399,7 +396,7 @@ def test_readme_lines_show_each_case_with_its_interval_and_sigma_star():
         f"| 2 | 4 | 3/40 [{recovered['ci_lo']:.2f}, {recovered['ci_hi']:.2f}] "
         f"| 2/40 [{split['ci_lo']:.2f}, {split['ci_hi']:.2f}] | 0: 3, 1: 37 |"
     ) in text
-    assert "-1.010 [-1.050, -0.980] (3 runs) | -1.200 [-1.300, -1.100] (3 runs) |" in text
+    assert "| 0: 3, 1: 37 | -1.200 [-1.300, -1.100] (3 runs) |" in text
     assert "| 2 | 8 | - (above_grid) |" in text
     ci = by_sigma[1]
     assert f"1e-02: 4/4 [{by_sigma[0]['ci_lo']:.2f}, 1.00], 1e-01: 0/4 [0.00, {ci['ci_hi']:.2f}]" in text

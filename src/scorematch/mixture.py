@@ -266,32 +266,26 @@ def rule_error_summary(case):
 
 def rate_summary(case, *, window, n_boot, rng, level):
     """Tail exponents of the loss over window (lo, hi): per-run median and quartiles for
-    all runs and for the recovered runs with at least one diverging student, and the
-    seed-mean exponent with its bootstrap interval (rates.bootstrap_exponent) of the
-    recovered runs and of the recovered runs with a diverging student."""
+    all runs, for the recovered runs with at least one diverging student, and the seed-mean
+    exponent of that group with its bootstrap interval (rates.bootstrap_exponent)."""
     _, exponents = tail_fit(case["tau"], case["loss"], lo=window[0], hi=window[1])
-    groups = {"recovered": case["recovered"], "recovered_with_diverging": case["recovered"] & (case["diverging"] > 0)}
+    group = case["recovered"] & (case["diverging"] > 0)
     summary = {
         "window": [float(window[0]), float(window[1])],
         "all_runs": exponent_summary(exponents),
-        "recovered_with_diverging": exponent_summary(exponents[groups["recovered_with_diverging"]]),
+        "recovered_with_diverging": exponent_summary(exponents[group]),
+        "recovered_with_diverging_mean_curve": None,
     }
-    for name, group in groups.items():
-        summary[f"{name}_mean_curve"] = _mean_curve_exponent(
-            case, group, window=window, n_boot=n_boot, rng=rng, level=level
+    if group.sum() >= 2 and np.all(case["loss"][group] > 0):
+        exponent, ci = bootstrap_exponent(
+            case["tau"], case["loss"][group], lo=window[0], hi=window[1], n_boot=n_boot, rng=rng, level=level
         )
+        summary["recovered_with_diverging_mean_curve"] = {
+            "exponent": float(exponent),
+            "ci": [float(ci[0]), float(ci[1])],
+            "runs": int(group.sum()),
+        }
     return summary
-
-
-def _mean_curve_exponent(case, group, *, window, n_boot, rng, level):
-    """{exponent, ci, runs} of the seed-mean loss curve of a group of runs (None below 2
-    runs or with a zero loss)."""
-    if group.sum() < 2 or not np.all(case["loss"][group] > 0):
-        return None
-    exponent, ci = bootstrap_exponent(
-        case["tau"], case["loss"][group], lo=window[0], hi=window[1], n_boot=n_boot, rng=rng, level=level
-    )
-    return {"exponent": float(exponent), "ci": [float(ci[0]), float(ci[1])], "runs": int(group.sum())}
 
 
 def exponent_summary(exponents):

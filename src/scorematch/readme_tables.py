@@ -116,7 +116,7 @@ def mixture_lines(sections):
             ]
             lines += _small_init_lines(summary) if kind == "small_init" else _outcome_lines(summary)
             if s["dim"] >= 2:
-                lines += ["", "In d >= 2 (rank k = 2) " + _rule_text(summary["cases"], s["hermite_nodes"]) + "."]
+                lines += ["", "In d >= 2 (rank k = 2): " + _rule_text(summary["cases"], s["hermite_nodes"]) + "."]
     return lines
 
 

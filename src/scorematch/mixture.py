@@ -46,7 +46,7 @@ def truth_means(*, components, separation, dim, layout="line"):
     layout "line": equally spaced on the e1 axis, m_j = (j - (K - 1) / 2) * separation * e1
     (collinear: rank 1 with students on e1).  "polygon": the vertices of a regular K-gon in
     the (e1, e2) plane, vertex j at angle 2 pi j / K (vertex 0 on +e1), side `separation`
-    (K = 3: an equilateral triangle, k = 2); needs dim >= 2 when K >= 3.
+    (K = 3: an equilateral triangle, k = 2; K <= 2: the line); needs dim >= 2 when K >= 3.
     """
     if layout not in TRUTH_LAYOUTS:
         raise ValueError(f"layout {layout!r}: allowed {', '.join(TRUTH_LAYOUTS)}")

@@ -14,7 +14,7 @@ over runs) against a reference: scipy's adaptive quadrature for k = 1, the same 
 40 outer Gauss-Hermite nodes whatever the spread for k = 3.  Then the first-call compile
 time (empty cache) and the load time from the cache, each in a fresh process.
 A second table: the per-step cost with a Gaussian-mixture truth (K = 2, d = 1, the
-`mixture` config's far start), compiled (scorematch.mixture.mixture_descent) against a
+`mixture` config's far start), compiled (gradient_descent with scorematch.mixture.MIXTURE_GD) against a
 Python loop over the numpy reference (scorematch.mixture.mixture_loss_and_gradient).
 """
 
@@ -29,7 +29,7 @@ from scipy import integrate
 
 from scorematch.dynamics import Dynamics, gradient_descent
 from scorematch.engine import sampled
-from scorematch.mixture import mixture_descent, mixture_loss_and_gradient, truth_means
+from scorematch.mixture import MIXTURE_GD, mixture_loss_and_gradient, truth_means
 from scorematch.population import population_loss_and_gradient
 from scorematch.quadrature import LineRule
 
@@ -113,9 +113,9 @@ def mixture_rows(rng):
     rows = []
     for n in (2, 5):
         mu = 8.0 + rng.standard_normal((120, n, 1))
-        mixture_descent(mu[:1], means, eta=0.5, record_at=[0, 1])
+        gradient_descent(mu[:1], means, eta=0.5, record_at=[0, 1], dynamics=MIXTURE_GD)
         start = time.perf_counter()
-        mixture_descent(mu, means, eta=0.5, record_at=[0, 200])
+        gradient_descent(mu, means, eta=0.5, record_at=[0, 200], dynamics=MIXTURE_GD)
         t_compiled = (time.perf_counter() - start) / 200
         current = mu.copy()
         start = time.perf_counter()

@@ -7,8 +7,7 @@ logger = rule_logger(snakemake.log[0])
 summary = load_json(snakemake.input.summary)
 cases = [load_results(path) for path in snakemake.input.cases]
 fig = mixture_figure(snakemake.wildcards.kind, summary, cases)
-provenance = snakemake_provenance(
-    snakemake, experiment=f"mixture/{snakemake.wildcards.kind}", section=snakemake.params.section, run_seeds=[]
-)
+experiment = f"{snakemake.wildcards.section}/{snakemake.wildcards.kind}"
+provenance = snakemake_provenance(snakemake, experiment=experiment, section=snakemake.params.section, run_seeds=[])
 save_figure(fig, [snakemake.output.pdf, snakemake.output.png], provenance=provenance)
 logger.info("wrote %s", snakemake.output.png)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from scorematch import readme_tables
 from scorematch.claims import measured_block, replace_between_markers
+from scorematch.mixture import MIXTURE_KINDS
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--readme", type=Path, default=Path("README.md"))
@@ -37,8 +38,11 @@ for name, table in (
 ):
     if summary(name) is not None:
         lines += table(summary(name))
-mixture = {path.stem: json.loads(path.read_text()) for path in sorted((args.results / "mixture").glob("*.json"))}
-lines += readme_tables.mixture_lines(mixture)
+mixture = {}
+for directory in [args.results / "mixture", *sorted(args.results.glob("mixture_*"))]:
+    kinds = [directory / f"{kind}.json" for kind in MIXTURE_KINDS]
+    mixture[directory.name] = {path.stem: json.loads(path.read_text()) for path in kinds if path.exists()}
+lines += readme_tables.mixture_lines({name: kinds for name, kinds in mixture.items() if kinds})
 block = measured_block(claims, step_rows, config_name=args.config) + "".join(f"{line}\n" for line in lines)
 args.readme.write_text(replace_between_markers(args.readme.read_text(), block))
 print(f"{args.readme}: measured block rewritten ({len(claims['claims'])} claim rows)")

@@ -15,6 +15,8 @@ population-exact with the current outer Gauss-Hermite rule and is not tested aga
 reference here.
 """
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from references import central_differences, reference_1d, reference_2d
@@ -22,14 +24,17 @@ from scipy.stats import special_ortho_group
 
 from scorematch import engine
 from scorematch.dynamics import Dynamics
+from scorematch.experiment import descend_and_classify
 from scorematch.mixture import (
+    MIXTURE_GD,
     component_outcomes,
-    mixture_descent,
     mixture_loss,
     mixture_loss_and_gradient,
+    rule_accuracy,
     truth_means,
 )
 from scorematch.population import population_loss_and_gradient
+from scorematch.quadrature import LineRule
 
 RTOL = 1e-8
 
@@ -156,19 +161,49 @@ def test_truth_means_are_centred_and_spaced():
     )
 
 
+@pytest.mark.parametrize("components", [3, 4])
+def test_polygon_means_are_a_centred_regular_polygon_of_that_side(components):
+    means = truth_means(components=components, separation=2.5, dim=3, layout="polygon")
+    np.testing.assert_allclose(means.mean(axis=0), 0.0, atol=1e-15)
+    np.testing.assert_array_equal(means[:, 2], 0.0)
+    sides = np.linalg.norm(means - np.roll(means, 1, axis=0), axis=-1)
+    np.testing.assert_allclose(sides, 2.5, rtol=1e-14)
+    # vertex 0 on +e1, every vertex at the same distance from the centre
+    assert means[0, 1] == 0.0 and means[0, 0] > 0
+    np.testing.assert_allclose(np.linalg.norm(means, axis=-1), means[0, 0], rtol=1e-14)
+
+
+def test_polygon_of_three_needs_a_plane():
+    with pytest.raises(ValueError, match="needs dim >= 2"):
+        truth_means(components=3, separation=1.0, dim=1, layout="polygon")
+
+
 def test_component_outcomes_counts_students_per_component():
-    # 2 runs, 2 records, 3 students, 2 components
-    distance = np.array(
-        [
-            [[[1.0, 5.0], [5.0, 1.0], [4.0, 8.0]], [[0.01, 5.0], [5.0, 0.02], [4.5, 8.5]]],
-            [[[1.0, 5.0], [1.0, 5.0], [6.0, 2.0]], [[0.01, 5.0], [0.03, 5.0], [6.0, 0.04]]],
-        ]
+    # 2 runs, 2 records, 3 students, means -2 and 2 on a line; distances to the nearest mean
+    means = np.array([[-2.0], [2.0]])
+    final = np.array([[[-1.99], [2.01], [8.5]], [[0.0], [2.0], [2.04]]])
+    distance = np.array([[[1.0, 1.0, 4.0], [0.01, 0.01, 6.5]], [[2.0, 1.0, 1.0], [2.0, 0.0, 0.04]]])
+    out = component_outcomes(
+        SimpleNamespace(distance=distance, final=final),
+        truth=means,
+        spec={"converge_tol": 0.05, "diverge_radius": 3.0},
     )
-    out = component_outcomes(distance, converge_tol=0.05, diverge_radius=3.0)
-    np.testing.assert_array_equal(out["per_component"], [[1, 1], [2, 1]])
+    np.testing.assert_array_equal(out["per_component"], [[1, 1], [0, 2]])
     np.testing.assert_array_equal(out["diverging"], [1, 0])
-    np.testing.assert_array_equal(out["recovered"], [True, True])
-    np.testing.assert_array_equal(out["split"], [False, True])
+    np.testing.assert_array_equal(out["at_mixture_mean"], [0, 1])
+    np.testing.assert_array_equal(out["recovered"], [True, False])
+    np.testing.assert_array_equal(out["split"], [False, False])
+
+
+def test_rule_accuracy_is_rounding_on_a_line_and_positive_off_it():
+    line = truth_means(components=3, separation=2.0, dim=2)
+    mu = np.zeros((2, 3, 2))
+    mu[..., 0] = [[-1.0, 0.5, 3.0], [4.0, 5.0, 6.0]]
+    assert np.all(rule_accuracy(mu, line, rule=LineRule())[:2] < 1e-12)
+    triangle = truth_means(components=3, separation=4.0, dim=2, layout="polygon")
+    mu[..., 1] = [[1.0, -1.0, 2.0], [0.5, 0.0, -0.5]]
+    errors = rule_accuracy(mu, triangle, rule=LineRule(hermite_nodes=4, hermite_schedule=()))
+    assert np.all(errors > 1e-8)
 
 
 def _random_cases():
@@ -202,21 +237,27 @@ def test_compiled_one_component_mixture_is_the_single_gaussian_bitwise():
 
 
 def test_mixture_descent_takes_the_reference_gradient_steps():
-    """Compiled GD on the mixture against plain numpy steps mu <- mu - eta grad."""
+    """Compiled GD on the mixture (through descend_and_classify) against plain numpy steps
+    mu <- mu - eta grad, recorded at iterations 1, 2, 3, 6."""
     means = truth_means(components=2, separation=3.0, dim=2)
     mu = np.random.default_rng(32).normal(scale=2.0, size=(3, 3, 2))
-    out = mixture_descent(mu, means, eta=0.4, record_at=[0, 1, 3, 6])
+    spec = {"eta": 0.4, "n_steps": 6, "n_records": 4, "converge_tol": 0.05, "diverge_radius": 3.0}
+    out = descend_and_classify(mu, means, spec, dynamics=MIXTURE_GD, classifier=component_outcomes)
+    np.testing.assert_array_equal(out["tau"], [0, 1, 2, 3, 6])
     reference = mu.copy()
     for step in range(1, 7):
         reference = reference - 0.4 * mixture_loss_and_gradient(reference, means)[1]
-        if step in (1, 3, 6):
-            record = [1, 3, 6].index(step) + 1
+        if step in (1, 2, 3, 6):
+            record = [1, 2, 3, 6].index(step) + 1
             np.testing.assert_allclose(
-                out["distance"][:, record], np.linalg.norm(reference[:, :, None] - means, axis=-1), rtol=1e-12
+                out["distance"][:, record],
+                np.linalg.norm(reference[:, :, None] - means, axis=-1).min(axis=-1),
+                rtol=1e-12,
             )
     np.testing.assert_allclose(out["final"], reference, rtol=1e-12, atol=1e-13)
     np.testing.assert_allclose(out["loss"][:, -1], mixture_loss(reference, means), rtol=1e-12)
     np.testing.assert_array_equal(out["diverged_at"], -1)
+    assert out["per_component"].shape == (3, 2) and out["recovered"].dtype == bool
 
 
 @pytest.mark.parametrize("fields", [{"batch_size": 16}, {"direction": "em"}])
@@ -230,16 +271,62 @@ def test_readme_lines_show_each_case_with_its_interval_and_sigma_star():
     from scorematch.readme_tables import mixture_lines
 
     recovered = fraction_with_interval([True] * 3 + [False] * 37, level=0.95)
+    split = fraction_with_interval([True] * 2 + [False] * 38, level=0.95)
     rate = {"recovered_with_diverging_mean_curve": {"exponent": -1.2, "ci": [-1.3, -1.1], "runs": 3}}
-    summaries = {
-        "exact": {
-            "cases": [
-                {"n": 2, "separation": 4.0, "recovered": recovered, "diverging_counts": {"0": 3, "1": 37}, "rate": rate}
-            ]
+    settings = {"components": 2, "layout": "line", "dim": 1, "eta": 0.5, "n_steps": 100, "level": 0.95}
+    errors = {"loss_relative": 2e-6, "gradient_relative": 0.5, "gradient_absolute": 3e-4}
+    by_sigma = [{"sigma": s, **fraction_with_interval([s < 0.05] * 4, level=0.95)} for s in (0.01, 0.1, 1.0)]
+    law = {"intercept": -1.0, "intercept_se": 0.1, "slope": -0.5, "slope_se": 0.05, "n_points": 3, "residual_sd": 0.2}
+    sections = {
+        "mixture": {
+            "exact": {
+                "settings": settings,
+                "cases": [
+                    {
+                        "n": 2,
+                        "separation": 4.0,
+                        "recovered": recovered,
+                        "split": split,
+                        "diverging_counts": {"0": 3, "1": 37},
+                        "rate": rate,
+                    }
+                ],
+            },
+            "small_init": {
+                "settings": {**settings, "small_init": {"level": 0.5}},
+                "cases": [
+                    {"n": 2, "separation": 8.0, "sigma_star": None, "sigma_star_status": "above_grid", "by_sigma": []},
+                    {"n": 2, "separation": 4.0, "sigma_star": 0.05, "sigma_star_status": "ok", "by_sigma": by_sigma},
+                ],
+                "laws": {"2": law},
+            },
         },
-        "small_init": {"cases": [{"n": 2, "separation": 8.0, "sigma_star": None, "sigma_star_status": "above_grid"}]},
+        "mixture_K3_triangle": {
+            "exact": {
+                "settings": {**settings, "components": 3, "layout": "polygon", "dim": 2, "hermite_nodes": 16},
+                "cases": [
+                    {
+                        "n": 3,
+                        "separation": 4.0,
+                        "recovered": recovered,
+                        "split": split,
+                        "diverging_counts": {"1": 40},
+                        "rate": rate,
+                        "rule_error": {"initial": errors, "final": errors},
+                    }
+                ],
+            }
+        },
     }
-    text = "\n".join(mixture_lines(summaries))
-    assert f"| 2 | 4 | 3/40 [{recovered['ci_lo']:.2f}, {recovered['ci_hi']:.2f}] | 0: 3, 1: 37 |" in text
-    assert "-1.200 [-1.300, -1.100] (3 runs)" in text
+    text = "\n".join(mixture_lines(sections))
+    assert (
+        f"| 2 | 4 | 3/40 [{recovered['ci_lo']:.2f}, {recovered['ci_hi']:.2f}] "
+        f"| 2/40 [{split['ci_lo']:.2f}, {split['ci_hi']:.2f}] | 0: 3, 1: 37 |"
+    ) in text
+    assert "| 0: 3, 1: 37 | -1.200 [-1.300, -1.100] (3 runs) |" in text
     assert "| 2 | 8 | - (above_grid) |" in text
+    ci = by_sigma[1]
+    assert f"1e-02: 4/4 [{by_sigma[0]['ci_lo']:.2f}, 1.00], 1e-01: 0/4 [0.00, {ci['ci_hi']:.2f}]" in text
+    assert "n = 2: ln sigma* = -1.00 (+-0.10) -0.500 (+-0.050) Delta over 3 separations" in text
+    assert "`mixture_K3_triangle` `exact`: K = 3 (polygon), d = 2" in text
+    assert "16 outer nodes against 40" in text and "loss 2.0e-06 relative, gradient 3.0e-04 absolute" in text

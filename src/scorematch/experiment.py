@@ -114,12 +114,36 @@ def run_specification(spec, *, root_seed, name, on_record=None, on_diverge=None)
     )
 
 
+def gaussian_outcomes(trajectory, *, truth, spec):
+    """The single-Gaussian classifier of a trajectory: {n_converged (R,), outcome (R,)}
+    (:func:`scorematch.outcomes.classify_outcomes` with spec's thresholds; truth unused)."""
+    n_converged, outcome = classify_outcomes(
+        trajectory.distance,
+        converge_tol=spec["converge_tol"],
+        diverge_radius=spec["diverge_radius"],
+        diverged_at=trajectory.diverged_at,
+    )
+    return {"n_converged": n_converged, "outcome": outcome}
+
+
 def descend_and_classify(
-    initial, mu_star, spec, *, dynamics=EXACT, generators=None, rule=LineRule(), on_record=None, on_diverge=None
+    initial,
+    mu_star,
+    spec,
+    *,
+    dynamics=EXACT,
+    generators=None,
+    rule=LineRule(),
+    on_record=None,
+    on_diverge=None,
+    classifier=gaussian_outcomes,
 ):
     """GD from given initial vectors with spec's eta, n_steps, n_records and thresholds.
 
-    initial: (R, n, d); mu_star: (d,).  Returns the arrays of :func:`run_specification`.
+    initial: (R, n, d); mu_star: (d,) (a mixture truth: its means (K, d)).
+    classifier: callable (trajectory, *, truth, spec) -> dict of per-run arrays, merged
+    into the result (default :func:`gaussian_outcomes`).
+    Returns the arrays of :func:`run_specification` (with the default classifier).
     """
     trajectory = gradient_descent(
         initial,
@@ -132,17 +156,10 @@ def descend_and_classify(
         on_record=on_record,
         on_diverge=on_diverge,
     )
-    n_converged, outcome = classify_outcomes(
-        trajectory.distance,
-        converge_tol=spec["converge_tol"],
-        diverge_radius=spec["diverge_radius"],
-        diverged_at=trajectory.diverged_at,
-    )
     return {
         **trajectory_arrays(trajectory, initial=initial, target=mu_star),
         "norm": trajectory.norm,
         "centre": trajectory.centre,
         "spread": trajectory.spread,
-        "n_converged": n_converged,
-        "outcome": outcome,
+        **classifier(trajectory, truth=mu_star, spec=spec),
     }

@@ -21,8 +21,10 @@ h = 0 and everything reduces to :func:`scorematch.population.population_loss_and
 
 import numpy as np
 
+from scorematch import engine
 from scorematch.claims import binomial_interval
-from scorematch.dynamics import Dynamics, gradient_descent, log_spaced_steps
+from scorematch.dynamics import Dynamics
+from scorematch.experiment import descend_and_classify
 from scorematch.phase import critical_spread, fit_line, phase_initial
 from scorematch.population import (
     integrate_in_span,
@@ -34,12 +36,29 @@ from scorematch.quadrature import LineRule
 from scorematch.rates import bootstrap_exponent, tail_fit, tail_window
 from scorematch.theorems import finite_difference_hessian
 
+TRUTH_LAYOUTS = ("line", "polygon")
+MIXTURE_KINDS = ("exact", "over", "small_init")
 
-def truth_means(*, components, separation, dim):
-    """(K, d) equally spaced means on the e1 axis, neighbours `separation` apart, centred
-    at the origin: m_j = (j - (K - 1) / 2) * separation * e1."""
+
+def truth_means(*, components, separation, dim, layout="line"):
+    """(K, d) equal-weight mixture means, centred at the origin, neighbours `separation` apart.
+
+    layout "line": equally spaced on the e1 axis, m_j = (j - (K - 1) / 2) * separation * e1
+    (collinear: rank 1 with students on e1).  "polygon": the vertices of a regular K-gon in
+    the (e1, e2) plane, vertex j at angle 2 pi j / K (vertex 0 on +e1), side `separation`
+    (K = 3: an equilateral triangle, k = 2; K <= 2: the line); needs dim >= 2 when K >= 3.
+    """
+    if layout not in TRUTH_LAYOUTS:
+        raise ValueError(f"layout {layout!r}: allowed {', '.join(TRUTH_LAYOUTS)}")
     means = np.zeros((components, dim))
-    means[:, 0] = (np.arange(components) - 0.5 * (components - 1)) * separation
+    if layout == "line" or components <= 2:
+        means[:, 0] = (np.arange(components) - 0.5 * (components - 1)) * separation
+        return means
+    if dim < 2:
+        raise ValueError(f"layout polygon with {components} components needs dim >= 2, got {dim}")
+    angles = 2.0 * np.pi * np.arange(components) / components
+    radius = separation / (2.0 * np.sin(np.pi / components))
+    means[:, 0], means[:, 1] = radius * np.cos(angles), radius * np.sin(angles)
     return means
 
 
@@ -90,63 +109,35 @@ def component_distances(mu, means):
 MIXTURE_GD = Dynamics(truth="mixture")
 
 
-def mixture_descent(initial, means, *, eta, record_at, rule=LineRule()):
-    """Population-exact GD on the mixture loss, states recorded at record_at.
+def component_outcomes(trajectory, *, truth, spec):
+    """Which truth component each student reached, and which students are diverging: the
+    classifier of :func:`scorematch.experiment.descend_and_classify` for a mixture truth.
 
-    The one place the mixture experiments call the descent path
-    (:func:`scorematch.dynamics.gradient_descent` with a mixture truth, compiled): it
-    advances from one recorded iteration to the next, so that the distances to every
-    component are recorded here.  Plain GD keeps no state between steps beyond mu, so the
-    intervals chain exactly.
-    initial: (R, n, d); means: (K, d); record_at: (T,) sorted, starting at 0.
-    Returns a dict: tau (T,), loss (R, T) (the mixture loss), distance (R, T, n, K),
-    final (R, n, d), diverged_at (R,) int64 (first non-finite iteration, -1: none).
-    """
-    record_at = np.asarray(record_at, dtype=np.int64)
-    mu = np.array(initial, dtype=np.float64)
-    diverged_at = np.full(len(mu), -1, dtype=np.int64)
-    states, losses = [], []
-    for start, stop in zip(np.concatenate([[0], record_at[:-1]]), record_at):
-        trajectory = gradient_descent(mu, means, eta=eta, record_at=[stop - start], dynamics=MIXTURE_GD, rule=rule)
-        mu = trajectory.final
-        newly = (diverged_at < 0) & (trajectory.diverged_at >= 0)
-        diverged_at[newly] = start + trajectory.diverged_at[newly]
-        states.append(mu)
-        losses.append(trajectory.loss[:, -1])
-    states = np.stack(states, axis=1)  # (R, T, n, d)
-    return {
-        "tau": record_at,
-        "loss": np.stack(losses, axis=1),
-        "distance": component_distances(states.reshape(-1, *states.shape[2:]), means).reshape(
-            *states.shape[:3], len(means)
-        ),
-        "final": mu,
-        "diverged_at": diverged_at,
-    }
-
-
-def component_outcomes(distance, *, converge_tol, diverge_radius):
-    """Which truth component each student reached, and which students are diverging.
-
-    distance: (R, T, n, K) recorded distances.  A student has converged to its nearest
-    component when that final distance is below converge_tol; it is diverging when its
-    final distance to every component exceeds diverge_radius and still grew over the last
-    recorded interval (the single-Gaussian classifier's rule, per nearest component).
+    trajectory: a :class:`scorematch.dynamics.Trajectory` (distance (R, T, n): to the
+    nearest mean; final (R, n, d)); truth: the means (K, d); spec: converge_tol,
+    diverge_radius.  A student has converged to its nearest component when that final
+    distance is below converge_tol; it is diverging when its final distance to every
+    component exceeds diverge_radius and still grew over the last recorded interval (the
+    single-Gaussian classifier's rule, per nearest component); it is at the mixture mean
+    (the one-student optimum) when not converged and within converge_tol of the means'
+    average.
     Returns a dict: per_component (R, K) int64 converged students per component,
-    diverging (R,) int64, recovered (R,) bool (every component has a converged student),
-    split (R,) bool (recovered and every student converged).
+    diverging (R,) int64, at_mixture_mean (R,) int64, recovered (R,) bool (every component
+    has a converged student), split (R,) bool (recovered and every student converged).
     """
-    final = distance[:, -1]
-    nearest = final.argmin(axis=-1)
-    closest = final.min(axis=-1)
-    converged = closest < converge_tol
-    diverging = (closest > diverge_radius) & (closest > distance[:, -2].min(axis=-1))
-    components = distance.shape[-1]
-    per_component = (converged[..., None] & (nearest[..., None] == np.arange(components))).sum(axis=1)
+    truth = np.asarray(truth, dtype=np.float64)
+    closest = trajectory.distance[:, -1]
+    nearest = component_distances(trajectory.final, truth).argmin(axis=-1)
+    tol = spec["converge_tol"]
+    converged = closest < tol
+    diverging = (closest > spec["diverge_radius"]) & (closest > trajectory.distance[:, -2])
+    at_mean = (np.linalg.norm(trajectory.final - truth.mean(axis=0), axis=-1) < tol) & ~converged
+    per_component = (converged[..., None] & (nearest[..., None] == np.arange(len(truth)))).sum(axis=1)
     recovered = (per_component > 0).all(axis=-1)
     return {
         "per_component": per_component.astype(np.int64),
         "diverging": diverging.sum(axis=-1).astype(np.int64),
+        "at_mixture_mean": at_mean.sum(axis=-1).astype(np.int64),
         "recovered": recovered,
         "split": recovered & converged.all(axis=-1),
     }
@@ -177,52 +168,65 @@ def fraction_with_interval(flags, *, level):
     return {"count": count, "runs": runs, "fraction": count / runs, "ci_lo": lo, "ci_hi": hi}
 
 
-def simulate_case(settings, *, n, separation, sigmas, offsets, rule=LineRule()):
+REFERENCE_RULE = LineRule(hermite_nodes=40, hermite_schedule=())
+
+
+def rule_accuracy(mu, means, *, rule, reference=REFERENCE_RULE):
+    """How far the integration rule is from a finer one at these states (k >= 2 is not
+    population-exact for spread-out configurations; k = 1 is, and gives zeros up to rounding).
+
+    mu: (R, n, d); means: (K, d).  Returns (3,): the largest over the runs of the relative
+    loss difference |L - L_ref| / |L_ref|, of the relative gradient difference
+    ||g - g_ref|| / ||g_ref|| (large near stationary states, where g_ref is small) and of
+    the absolute gradient difference ||g - g_ref||.
+    """
+    loss, gradient = engine.evaluate(mu, means, rule=rule, mixture=True)
+    loss_ref, gradient_ref = engine.evaluate(mu, means, rule=reference, mixture=True)
+    tiny = np.finfo(np.float64).tiny
+    gradient_gap = np.linalg.norm((gradient - gradient_ref).reshape(len(mu), -1), axis=-1)
+    gradient_size = np.linalg.norm(gradient_ref.reshape(len(mu), -1), axis=-1)
+    return np.array(
+        [
+            np.max(np.abs(loss - loss_ref) / np.maximum(np.abs(loss_ref), tiny)),
+            np.max(gradient_gap / np.maximum(gradient_size, tiny)),
+            np.max(gradient_gap),
+        ]
+    )
+
+
+def simulate_case(settings, *, n, separation, sigmas, offsets):
     """One mixture case: n students from a cluster around the start point, GD, outcomes.
 
-    settings: the `mixture` config keys components, dim, noise_scale, start_distance, eta,
-    n_steps, n_records, converge_tol, diverge_radius, hessian_step.  Truth: the K means of
-    :func:`truth_means` at this separation; students (unscaled) mu_i(0) = start_distance e1
-    + sigma xi_i, xi = offsets (R, n, d) shared by every sigma (rows: sigma-major, see
-    :func:`scorematch.phase.phase_initial`); everything then scaled by exp(-t).
-    Returns a dict of arrays: means (K, d), sigma (S R,), tau (T,), loss (S R, T),
-    distance (S R, T, n, K), initial and final (S R, n, d), per_component (S R, K),
-    diverging, at_mixture_mean (S R,) int64, recovered, split (S R,) bool,
-    hessian_max (S R,) (largest Hessian eigenvalue at the final state) and diverged_at
-    (S R,) int64 (first non-finite iteration, -1: none).
+    settings: the `mixture` config keys components, dim, layout, hermite_nodes,
+    noise_scale, start_distance, eta, n_steps, n_records, converge_tol, diverge_radius,
+    hessian_step.  Truth: the K means of :func:`truth_means` at this separation; students
+    (unscaled) mu_i(0) = start_distance e1 + sigma xi_i, xi = offsets (R, n, d) shared by
+    every sigma (rows: sigma-major, see :func:`scorematch.phase.phase_initial`);
+    everything then scaled by exp(-t).  GD and classification go through
+    :func:`scorematch.experiment.descend_and_classify` with :func:`component_outcomes`.
+    Returns a dict of arrays: those of descend_and_classify (tau (T,), loss (S R, T),
+    distance (S R, T, n) to the nearest mean, initial and final (S R, n, d), target (K, d)
+    the means, diverged_at, norm, centre, spread) and of component_outcomes, with
+    sigma (S R,), hessian_max (S R,) (largest Hessian eigenvalue at the final state),
+    rule_error_initial and rule_error_final (3,): :func:`rule_accuracy` of the case's rule
+    against :data:`REFERENCE_RULE` at those states.
     """
     t = settings["noise_scale"]
     dim = settings["dim"]
+    rule = LineRule(hermite_nodes=settings["hermite_nodes"])
     means = scale_to_noise(
-        truth_means(components=settings["components"], separation=separation, dim=dim), noise_scale=t
+        truth_means(components=settings["components"], separation=separation, dim=dim, layout=settings["layout"]),
+        noise_scale=t,
     )
     start = np.zeros(dim)
     start[0] = settings["start_distance"]
     initial = scale_to_noise(start + phase_initial(sigmas, offsets), noise_scale=t)
-    out = mixture_descent(
-        initial,
-        means,
-        eta=settings["eta"],
-        record_at=log_spaced_steps(settings["n_steps"], n_records=settings["n_records"]),
-        rule=rule,
-    )
-    tol = settings["converge_tol"]
-    outcomes = component_outcomes(out["distance"], converge_tol=tol, diverge_radius=settings["diverge_radius"])
-    converged = out["distance"][:, -1].min(axis=-1) < tol
-    # the single-centre optimum: one student alone fits the mixture best at its mean
-    at_mean = (np.linalg.norm(out["final"] - means.mean(axis=0), axis=-1) < tol) & ~converged
+    out = descend_and_classify(initial, means, settings, dynamics=MIXTURE_GD, rule=rule, classifier=component_outcomes)
     return {
-        "means": means,
+        **out,
         "sigma": np.repeat(np.asarray(sigmas, dtype=np.float64), len(offsets)),
-        "tau": out["tau"],
-        "loss": out["loss"],
-        "distance": out["distance"],
-        "initial": initial,
-        "final": out["final"],
-        **outcomes,
-        "at_mixture_mean": at_mean.sum(axis=-1).astype(np.int64),
         "hessian_max": largest_hessian_eigenvalues(out["final"], means, step=settings["hessian_step"], rule=rule),
-        "diverged_at": out["diverged_at"],
+        **{f"rule_error_{state}": rule_accuracy(out[state], means, rule=rule) for state in ("initial", "final")},
     }
 
 
@@ -249,7 +253,15 @@ def case_summary(case, *, level):
         "final_loss_median": float(np.median(case["loss"][:, -1])),
         "non_finite_runs": int((case["diverged_at"] >= 0).sum()),
         "hessian_max": {"median": float(np.median(case["hessian_max"])), "max": float(case["hessian_max"].max())},
+        "rule_error": rule_error_summary(case),
     }
+
+
+def rule_error_summary(case):
+    """The case's rule against the reference rule (:func:`rule_accuracy`) at its initial and
+    final states: {state: {loss_relative, gradient_relative, gradient_absolute}}."""
+    names = ("loss_relative", "gradient_relative", "gradient_absolute")
+    return {state: dict(zip(names, map(float, case[f"rule_error_{state}"]))) for state in ("initial", "final")}
 
 
 def rate_summary(case, *, window, n_boot, rng, level):
@@ -308,8 +320,8 @@ def kind_summary(kind, cases, *, level, split_level, tail, rng):
 
     cases: list of (n, separation, arrays of :func:`simulate_case`).  level: confidence
     level of every interval; split_level: the small-initialisation sigma* threshold
-    (largest sigma with split fraction >= split_level, the phase diagram's definition);
-    tail: {decades, min_points, n_boot} of the rates stage; rng: the bootstrap stream.
+    (largest sigma with split fraction >= split_level, the phase diagram's definition;
+    None for the other kinds); tail: {decades, min_points, n_boot} of the rates stage; rng: the bootstrap stream.
     """
     rows = []
     for n, separation, case in sorted(cases, key=lambda c: (c[0], c[1])):
@@ -324,6 +336,7 @@ def kind_summary(kind, cases, *, level, split_level, tail, rng):
             row["sigma_star"] = None if np.isnan(value) else value
             row["sigma_star_status"] = status
             row["hessian_max"] = float(case["hessian_max"].max())
+            row["rule_error"] = rule_error_summary(case)
         else:
             row.update(case_summary(case, level=level))
             window = tail_window(case["tau"], decades=tail["decades"], min_points=tail["min_points"])

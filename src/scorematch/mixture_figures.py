@@ -45,7 +45,7 @@ def _stability_panel(ax, x, cases, eta, *, xlabel):
 def _title(summary, extra):
     s = summary["settings"]
     return (
-        f"Mixture truth, K = {s['components']}, d = {s['dim']}, start {s['start_distance']:g} e1, "
+        f"Mixture truth, K = {s['components']} ({s['layout']}), d = {s['dim']}, start {s['start_distance']:g} e1, "
         f"eta = {s['eta']}, {s['n_steps']} steps; {extra}"
     )
 
@@ -55,7 +55,7 @@ def exact_figure(summary, cases):
     cases = sorted(cases, key=lambda c: float(c["separation"]))
     separations = [r["separation"] for r in rows]
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
-    _errorbar(axes[0], separations, [r["recovered"] for r in rows], label="both components recovered")
+    _errorbar(axes[0], separations, [r["recovered"] for r in rows], label="every component recovered")
     stalled = [np.mean(c["at_mixture_mean"] > 0) for c in cases]
     diverging = [np.mean(c["diverging"] > 0) for c in cases]
     axes[0].plot(separations, stalled, "s--", label="a student stalled at the mixture mean")
@@ -134,7 +134,7 @@ def small_init_figure(summary, cases):
     axes[1].set_ylabel(r"critical spread $\sigma^*$")
     if any(summary["laws"].values()):
         axes[1].legend(fontsize=7)
-    fig.suptitle(_title(summary, "split = every student converged and every component reached"))
+    fig.suptitle(_title(summary, "split = every student converged and every component reached"), fontsize=10)
     return fig
 
 

@@ -76,39 +76,91 @@ def _interval_text(fraction):
     return f"{fraction['count']}/{fraction['runs']} [{fraction['ci_lo']:.2f}, {fraction['ci_hi']:.2f}]"
 
 
-def _exponent_text(rate):
-    curve = rate["recovered_with_diverging_mean_curve"]
+def _exponent_text(curve):
     if curve is None:
         return "-"
     return f"{curve['exponent']:.3f} [{curve['ci'][0]:.3f}, {curve['ci'][1]:.3f}] ({curve['runs']} runs)"
 
 
-def mixture_lines(summaries):
-    """Markdown lines for the README from the kind summaries ({kind: kind_summary JSON}):
-    recovery fractions with intervals and tail exponents per (n, Delta), sigma* per Delta."""
+def _rule_text(rows, hermite_nodes):
+    """The largest rule errors over a kind's cases, per state."""
+    parts = []
+    for state in ("initial", "final"):
+        errors = [r["rule_error"][state] for r in rows]
+        parts.append(
+            f"{state} states: loss {max(e['loss_relative'] for e in errors):.1e} relative, gradient "
+            f"{max(e['gradient_absolute'] for e in errors):.1e} absolute "
+            f"({max(e['gradient_relative'] for e in errors):.1e} relative)"
+        )
+    return f"integration rule with {hermite_nodes} outer nodes against 40, largest over the runs: " + "; ".join(parts)
+
+
+def mixture_lines(sections):
+    """Markdown lines for the README from the mixture summaries ({section: {kind:
+    kind_summary JSON}}, section "mixture" or "mixture_NAME"): per truth, the recovery and
+    split fractions with their Clopper-Pearson intervals and the loss tail exponents with
+    their bootstrap intervals per (n, Delta); sigma* per Delta with the split counts per
+    spread and the law ln sigma* = a + b Delta; in d >= 2, the integration rule's accuracy."""
     lines = []
-    for kind in ("exact", "over"):
-        if kind not in summaries:
-            continue
-        lines += [
-            "",
-            f"Mixture, `{kind}` (both components recovered, 95% Clopper-Pearson; loss tail exponent of the "
-            "seed-mean curve of the recovered runs with a diverging student, bootstrap 95%):",
-            "",
-            "| n | Delta | recovered | diverging students (count: runs) | tail exponent |",
-            "| --- | --- | --- | --- | --- |",
-        ]
-        lines += [
-            f"| {row['n']} | {row['separation']:g} | {_interval_text(row['recovered'])} "
-            f"| {', '.join(f'{k}: {v}' for k, v in row['diverging_counts'].items())} | {_exponent_text(row['rate'])} |"
-            for row in summaries[kind]["cases"]
-        ]
-    if "small_init" in summaries:
-        lines += ["", "Mixture, `small_init` (sigma* = largest initial spread with split fraction >= the level):", ""]
-        lines += ["| n | Delta | sigma* |", "| --- | --- | --- |"]
-        lines += [
-            f"| {row['n']} | {row['separation']:g} | "
-            f"{'-' if row['sigma_star'] is None else format(row['sigma_star'], '.3g')} ({row['sigma_star_status']}) |"
-            for row in summaries["small_init"]["cases"]
-        ]
+    for section, summaries in sections.items():
+        for kind, summary in summaries.items():
+            s = summary["settings"]
+            level = f"{100 * s['level']:g}%"
+            lines += [
+                "",
+                f"Mixture `{section}` `{kind}`: K = {s['components']} ({s['layout']}), d = {s['dim']}, "
+                f"eta = {s['eta']}, {s['n_steps']} steps, seeds = runs per case (streams `{section}/{kind}/n<n>_d<d>` "
+                f"of the root seed); fractions with {level} Clopper-Pearson intervals, exponents with {level} "
+                "bootstrap intervals (`results/" + section + "/" + kind + ".json`):",
+                "",
+            ]
+            lines += _small_init_lines(summary) if kind == "small_init" else _outcome_lines(summary)
+            if s["dim"] >= 2:
+                lines += ["", "In d >= 2 (rank k = 2): " + _rule_text(summary["cases"], s["hermite_nodes"]) + "."]
+    return lines
+
+
+def _outcome_lines(summary):
+    lines = [
+        "| n | Delta | every component recovered | split (all converged) | diverging students (count: runs) "
+        "| tail exponent, recovered runs with a diverging student |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    return lines + [
+        f"| {row['n']} | {row['separation']:g} | {_interval_text(row['recovered'])} | {_interval_text(row['split'])} "
+        f"| {', '.join(f'{k}: {v}' for k, v in row['diverging_counts'].items())} "
+        f"| {_exponent_text(row['rate']['recovered_with_diverging_mean_curve'])} |"
+        for row in summary["cases"]
+    ]
+
+
+def _small_init_lines(summary):
+    level = summary["settings"]["small_init"]["level"]
+    lines = [
+        f"sigma* = largest initial spread with split fraction >= {level} (split: every student converged, "
+        "every component reached); split count per spread, and the intervals at the two spreads around sigma*:",
+        "",
+        "| n | Delta | sigma* | split per sigma | around sigma* |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in summary["cases"]:
+        entries = row["by_sigma"]
+        counts = ", ".join(f"{e['sigma']:.0e}: {e['count']}/{e['runs']}" for e in entries)
+        around = "-"
+        if row["sigma_star"] is not None:
+            below = max((e for e in entries if e["sigma"] <= row["sigma_star"]), key=lambda e: e["sigma"])
+            above = [e for e in entries if e["sigma"] > row["sigma_star"]]
+            around = ", ".join(f"{e['sigma']:.0e}: {_interval_text(e)}" for e in [below, *above[:1]])
+        lines.append(
+            f"| {row['n']} | {row['separation']:g} | {_number(row['sigma_star'])} ({row['sigma_star_status']}) "
+            f"| {counts} | {around} |"
+        )
+    for n, law in summary["laws"].items():
+        if law is not None:
+            lines += [
+                "",
+                f"n = {n}: ln sigma* = {law['intercept']:.2f} (+-{law['intercept_se']:.2f}) "
+                f"{law['slope']:+.3f} (+-{law['slope_se']:.3f}) Delta over {law['n_points']} separations "
+                f"(standard errors, residual sd {law['residual_sd']:.2f}).",
+            ]
     return lines

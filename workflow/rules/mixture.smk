@@ -1,6 +1,6 @@
-# Past the paper: a Gaussian-mixture ground truth (config `mixture`). One simulation job
-# per (kind, n, Delta) case with every seed (and spread) batched; one summary and one
-# figure per kind.
+# Past the paper: a Gaussian-mixture ground truth (config `mixture` and its further
+# truths). One simulation job per (section, kind, n, Delta) case with every seed (and
+# spread) batched; one summary and one figure per (section, kind).
 
 
 include: "mixture_common.smk"
@@ -13,12 +13,13 @@ localrules:
 
 rule mixture_case:
     output:
-        "results/mixture/{kind}/n{n}_D{delta}.npz",
+        "results/{section}/{kind}/n{n}_D{delta}.npz",
     log:
-        "logs/mixture/{kind}/n{n}_D{delta}.log",
+        "logs/{section}/{kind}/n{n}_D{delta}.log",
     benchmark:
-        "results/benchmarks/mixture/{kind}/n{n}_D{delta}.tsv"
+        "results/benchmarks/{section}/{kind}/n{n}_D{delta}.tsv"
     wildcard_constraints:
+        section="|".join(MIXTURE_SECTIONS),
         kind="|".join(MIXTURE_KINDS),
         n="[0-9]+",
         delta="[0-9.e+-]+",
@@ -28,8 +29,8 @@ rule mixture_case:
         runtime=60,
         mem_mb=2000,
     params:
-        settings=lambda wc: mixture_case_settings(wc.kind),
-        separation=lambda wc: mixture_separation(wc.kind, wc.delta),
+        settings=lambda wc: mixture_case_settings(wc.section, wc.kind),
+        separation=lambda wc: mixture_separation(wc.section, wc.kind, wc.delta),
         root_seed=config["root_seed"],
         command=lambda wc, output: regenerate_command(output[0]),
     script:
@@ -38,14 +39,15 @@ rule mixture_case:
 
 rule mixture_summary:
     input:
-        lambda wc: mixture_case_results(wc.kind),
+        lambda wc: mixture_case_results(wc.section, wc.kind),
     output:
-        "results/mixture/{kind}.json",
+        "results/{section}/{kind}.json",
     log:
-        "logs/mixture/{kind}_summary.log",
+        "logs/{section}/{kind}_summary.log",
     benchmark:
-        "results/benchmarks/mixture/{kind}_summary.tsv"
+        "results/benchmarks/{section}/{kind}_summary.tsv"
     wildcard_constraints:
+        section="|".join(MIXTURE_SECTIONS),
         kind="|".join(MIXTURE_KINDS),
     conda:
         "../envs/runtime.yaml"
@@ -53,7 +55,7 @@ rule mixture_summary:
         runtime=10,
         mem_mb=1000,
     params:
-        section=MIXTURE,
+        section=lambda wc: MIXTURE_SECTIONS[wc.section],
         tail={
             "decades": RATES["tail_decades"],
             "min_points": RATES["min_tail_points"],
@@ -67,20 +69,21 @@ rule mixture_summary:
 
 rule plot_mixture:
     input:
-        summary="results/mixture/{kind}.json",
-        cases=lambda wc: mixture_case_results(wc.kind),
+        summary="results/{section}/{kind}.json",
+        cases=lambda wc: mixture_case_results(wc.section, wc.kind),
     output:
-        pdf="figures/mixture_{kind}.pdf",
+        pdf="figures/{section}_{kind}.pdf",
         png=report(
-            "figures/mixture_{kind}.png",
+            "figures/{section}_{kind}.png",
             caption="../report/mixture.rst",
             category="Beyond the paper",
         ),
     log:
-        "logs/mixture/{kind}_plot.log",
+        "logs/{section}/{kind}_plot.log",
     benchmark:
-        "results/benchmarks/mixture/{kind}_plot.tsv"
+        "results/benchmarks/{section}/{kind}_plot.tsv"
     wildcard_constraints:
+        section="|".join(MIXTURE_SECTIONS),
         kind="|".join(MIXTURE_KINDS),
     conda:
         "../envs/runtime.yaml"
@@ -88,7 +91,7 @@ rule plot_mixture:
         runtime=10,
         mem_mb=1000,
     params:
-        section=MIXTURE,
+        section=lambda wc: MIXTURE_SECTIONS[wc.section],
         command=lambda wc, output: regenerate_command(output.pdf),
     script:
         "../../scripts/mixture_plot.py"

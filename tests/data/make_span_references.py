@@ -379,8 +379,8 @@ def cases():
         "far_12_16_d2": (far_case(rng, [12.0, 13.0, 15.0, 16.0], 2), np.zeros(2), 2),
         "far_6_10_d3": (far_case(rng, [6.0, 7.0, 8.5, 10.0], 3), np.zeros(3), 2),
     }
-    thm = trajectory_states("thm3_5/M6_d3", sigma=1.0, runs=(0,), taus=(0, 10, 100, 1000))
-    fig = trajectory_states("fig1/M6", sigma=0.01, runs=(0,), taus=(1000, 100000))
+    thm = trajectory_states("thm3_5/M6_d3", sigma=1.0, runs=(0, 1), taus=(0, 10, 100, 1000))
+    fig = trajectory_states("fig1/M6", sigma=0.01, runs=(0,), taus=(1000, 10000, 100000))
     for states in (thm, fig):
         for name, (mu, mu_star) in states.items():
             out[name] = (mu, mu_star, 2 if name.endswith("tau1000") else 1)

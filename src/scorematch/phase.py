@@ -126,12 +126,12 @@ def fit_line(x, y):
 def joint_law(points, *, reference_eta, reference_dim):
     """The joint law of the critical spread across diagrams, by :func:`fit_linear_model`:
 
-        ln sigma* = a_n + b_n M + c ln(eta / eta0) + c' M ln(eta / eta0)
-                    + e ln(d / d0) + e' M ln(d / d0)
+        ln sigma* = a_n + b_n M + c_eta ln(eta / eta0) + c_M_eta M ln(eta / eta0)
+                    + c_d ln(d / d0) + c_M_d M ln(d / d0)
 
     with an intercept a_n and slope b_n per n (indicator terms), so that a_n + b_n M is the
-    law at the reference (eta0, d0), c' says how the rate in M moves with eta and e' how it
-    moves with d.  The eta terms enter only when the points have two etas or more, the d
+    law at the reference (eta0, d0), c_M_eta says how the rate in M moves with eta and c_M_d
+    how it moves with d.  The eta terms enter only when the points have two etas or more, the d
     terms likewise.
 
     points: dicts with n, M, eta, dim, sigma_star (sigma* inside the grid).

@@ -25,6 +25,7 @@ from scorematch.phase import (
     phase_initial,
 )
 from scorematch.population import minibatch_loss_and_gradient, population_loss_and_gradient
+from scorematch.readme_tables import phase_lines
 
 
 def _monte_carlo_em(mu, mu_star, n_samples, rng):
@@ -380,3 +381,43 @@ def test_phase_diagram_keys_are_validated_by_path():
     missing = deep_merge(paper, {"phase": {"diagrams": {"extra": {"dim": 2}}}})
     with pytest.raises(ConfigError, match=r"phase/diagrams/extra.*'eta' is a required property"):
         validate_config(missing)
+
+
+def test_phase_lines_show_each_diagram_law_and_the_joint_fit():
+    fit = {"intercept": 2.0, "intercept_se": 0.1, "slope": -1.5, "slope_se": 0.05, "residual_sd": 0.2}
+    column = {"M": 4.0, "status": "ok"}
+    summary = {
+        "step_rule": "same GD time",
+        "definition": "sigma* def",
+        "diagrams": {
+            "d1_eta0.5": {"dim": 1, "eta": 0.5, "n_steps": 4000, "runs_per_cell": 16, "by_n": {}},
+            "d3_eta0.5": {"dim": 3, "eta": 0.5, "n_steps": 4000, "runs_per_cell": 8, "by_n": {}},
+        },
+        "joint_fit": {
+            "model": "ln sigma* = a_n + b_n M",
+            "coefficients": {"a_n2": 2.0, "b_n2": -1.5},
+            "standard_errors": {"a_n2": 0.1, "b_n2": 0.05},
+            "n_points": 5,
+            "dof": 3,
+            "residual_sd": 0.25,
+        },
+    }
+    summary["diagrams"]["d1_eta0.5"]["by_n"]["2"] = {
+        "columns": [column, {"M": 1.0, "status": "above_grid"}],
+        "fit_ln_sigma_vs_M": fit,
+        "fit_ln_sigma_vs_M3": fit,
+    }
+    summary["diagrams"]["d3_eta0.5"]["by_n"]["2"] = {
+        "columns": [column],
+        "fit_ln_sigma_vs_M": None,
+        "fit_ln_sigma_vs_M3": None,
+    }
+    text = "\n".join(phase_lines(summary))
+    assert (
+        "| d1_eta0.5 | 1 | 0.5 | 4000 | 16 | 2 | 4 | 2.00 (+-0.10) -1.500 (+-0.050) M | 0.20 | 0.20 | 1 (above_grid) |"
+        in text
+    )
+    assert "| 2 | -1.500 (+-0.050) | - |" in text
+    assert "a_n2 = 2.000 (+-0.100), b_n2 = -1.500 (+-0.050); residual sd 0.25" in text
+    summary["joint_fit"] = None
+    assert "too few sigma* inside the grid" in "\n".join(phase_lines(summary))

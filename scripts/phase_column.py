@@ -1,8 +1,8 @@
-"""Rule phase_column: one (n, M) column of the phase diagram -> results/phase/n{n}_M{M}.npz.
+"""Rule phase_column: one (n, M) column of a phase diagram -> results/phase/{diagram}/n{n}_M{M}.npz.
 
 Every sigma x seed of the column runs in one batch; seed r starts at sigma * xi_r with
-xi_r ~ N(0, I) drawn from the stream of "phase/n{n}_d{d}" (the same xi_r for every sigma
-and every M: common random numbers across the grid).
+xi_r ~ N(0, I) drawn from the stream of "phase/n{n}_d{d}" (the same xi_r for every sigma,
+every M and every eta: common random numbers across the grid and across step sizes).
 """
 
 import numpy as np
@@ -12,9 +12,11 @@ from scorematch.experiment import descend_and_classify
 from scorematch.outcomes import outcome_fractions
 from scorematch.phase import phase_initial
 from scorematch.pipeline import progress_reporter, rule_logger, save_run_results
+from scorematch.quadrature import LineRule
 from scorematch.seeding import STREAM_INIT, run_generators
 
 section = snakemake.params.section
+diagram = snakemake.wildcards.diagram
 n = int(snakemake.wildcards.n)
 distance = float(snakemake.params.distance)
 d, runs = section["dim"], section["runs"]
@@ -27,7 +29,8 @@ initial = phase_initial(sigmas, offsets)
 mu_star = np.zeros(d)
 mu_star[0] = distance
 logger.info(
-    "n=%d d=%d M=%g: %d sigmas x %d seeds, eta=%g, %d steps",
+    "%s: n=%d d=%d M=%g: %d sigmas x %d seeds, eta=%g, %d steps",
+    diagram,
     n,
     d,
     distance,
@@ -40,6 +43,7 @@ run = descend_and_classify(
     initial,
     mu_star,
     section,
+    rule=LineRule(hermite_nodes=section["hermite_nodes"]),
     on_record=progress_reporter(logger, n_steps=section["n_steps"]),
     on_diverge=divergence_reporter(logger),
 )
@@ -49,6 +53,8 @@ fractions = outcome_fractions(outcome)
 for s, sigma in enumerate(sigmas):
     logger.info("sigma %.3g: %s", sigma, {k: float(v[s]) for k, v in fractions.items()})
 arrays = {
+    "diagram": np.str_(diagram),
+    "dim": np.int64(d),
     "sigmas": sigmas,
     "distance": np.float64(distance),
     "n_components": np.int64(n),
@@ -65,7 +71,7 @@ arrays = {
 save_run_results(
     snakemake,
     arrays,
-    experiment=f"phase/n{n}_M{snakemake.wildcards.M}",
+    experiment=f"phase/{diagram}/n{n}_M{snakemake.wildcards.M}",
     section=section,
     seed_name=seed_name,
     runs=runs,

@@ -2,8 +2,10 @@
 
 import numpy as np
 import pytest
-from scipy import integrate
+from scipy import integrate, stats
+from workflow_copy import REPO
 
+from scorematch.config import ConfigError, deep_merge, load_config, validate_config
 from scorematch.dynamics import Dynamics, gradient_descent
 from scorematch.other_dynamics import (
     GRADIENT_EM,
@@ -13,8 +15,17 @@ from scorematch.other_dynamics import (
     time_averaged_loss_and_gradient,
 )
 from scorematch.outcomes import classify_outcomes, outcome_fractions
-from scorematch.phase import critical_spread, fit_line, phase_initial
+from scorematch.phase import (
+    critical_spread,
+    critical_spread_laws,
+    fit_line,
+    fit_linear_model,
+    joint_law,
+    phase_diagrams,
+    phase_initial,
+)
 from scorematch.population import minibatch_loss_and_gradient, population_loss_and_gradient
+from scorematch.readme_tables import phase_lines
 
 
 def _monte_carlo_em(mu, mu_star, n_samples, rng):
@@ -103,6 +114,91 @@ def test_fit_line_recovers_known_line_and_error():
     assert exact["slope"] == pytest.approx(-2.0)
     assert exact["intercept"] == pytest.approx(3.0)
     assert exact["slope_se"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_fit_linear_model_matches_linregress_and_monte_carlo_spread():
+    rng = np.random.default_rng(5)
+    x = np.linspace(0.0, 4.0, 12)
+    z = np.cos(3.0 * x)
+    design = np.column_stack([np.ones_like(x), x, z])
+    truth = np.array([1.0, -2.0, 0.5])
+    # two columns: scipy's linregress is an independent computation of the same fit
+    y = design @ truth + 0.3 * rng.standard_normal(x.size)
+    line = fit_linear_model(design[:, :2], y, names=["a", "b"])
+    reference = stats.linregress(x, y)
+    assert line["coefficients"]["b"] == pytest.approx(reference.slope, rel=1e-12)
+    assert line["standard_errors"]["b"] == pytest.approx(reference.stderr, rel=1e-10)
+    assert line["standard_errors"]["a"] == pytest.approx(reference.intercept_stderr, rel=1e-10)
+    # three columns: the reported standard errors match the spread of the estimates over
+    # many noise draws (noise sd 0.3 known), and the mean estimate is the truth
+    draws = [
+        fit_linear_model(design, design @ truth + 0.3 * rng.standard_normal(x.size), names=["a", "b", "c"])
+        for _ in range(2000)
+    ]
+    estimates = np.array([[d["coefficients"][k] for k in "abc"] for d in draws])
+    reported = np.array([[d["standard_errors"][k] for k in "abc"] for d in draws])
+    np.testing.assert_allclose(estimates.mean(axis=0), truth, atol=4 * estimates.std(axis=0).max() / np.sqrt(2000))
+    np.testing.assert_allclose(estimates.std(axis=0), np.sqrt((reported**2).mean(axis=0)), rtol=0.06)
+    assert np.mean([d["residual_sd"] for d in draws]) == pytest.approx(0.3, rel=0.05)
+    with pytest.raises(ValueError, match="full-rank"):
+        fit_linear_model(np.column_stack([x, 2 * x]), y, names=["a", "b"])
+
+
+def test_joint_law_recovers_an_exact_law_across_eta_and_dim():
+    law = {
+        "a_n2": 1.0,
+        "b_n2": -1.0,
+        "a_n3": 2.0,
+        "b_n3": -1.5,
+        "c_eta": 0.4,
+        "c_M_eta": 0.1,
+        "c_d": -0.3,
+        "c_M_d": 0.05,
+    }
+    points = []
+    for n in (2, 3):
+        for eta, dim in [(0.5, 1), (0.25, 1), (0.125, 1), (0.5, 3)]:
+            for m in (2.0, 4.0, 6.0):
+                le, ld = np.log(eta / 0.5), np.log(dim)
+                y = law[f"a_n{n}"] + law[f"b_n{n}"] * m + law["c_eta"] * le + law["c_M_eta"] * m * le
+                y += law["c_d"] * ld + law["c_M_d"] * m * ld
+                points.append({"n": n, "M": m, "eta": eta, "dim": dim, "sigma_star": np.exp(y)})
+    fit = joint_law(points, reference_eta=0.5, reference_dim=1)
+    assert fit["coefficients"] == pytest.approx(law, abs=1e-10)
+    assert fit["residual_sd"] < 1e-10
+    # one eta and one dim: their terms are left out (they would not be identifiable)
+    single = joint_law([p for p in points if p["eta"] == 0.5 and p["dim"] == 1], reference_eta=0.5, reference_dim=1)
+    assert sorted(single["coefficients"]) == ["a_n2", "a_n3", "b_n2", "b_n3"]
+
+
+def test_phase_diagrams_resolve_overrides_and_the_step_rule():
+    section = {"n_components": [2, 3, 5], "runs": 16, "gd_time": 2000, "level": 0.5}
+    section["diagrams"] = {"a": {"dim": 1, "eta": 0.5}, "b": {"dim": 3, "eta": 0.125, "runs": 8}}
+    resolved = phase_diagrams(section)
+    assert resolved["a"]["n_steps"] == 4000 and resolved["a"]["runs"] == 16
+    assert resolved["b"]["n_steps"] == 16000 and resolved["b"]["runs"] == 8 and resolved["b"]["dim"] == 3
+    assert "diagrams" not in resolved["a"]
+    section["diagrams"]["c"] = {"dim": 1, "eta": 0.3}
+    with pytest.raises(ValueError, match="phase.diagrams.c: gd_time / eta"):
+        phase_diagrams(section)
+
+
+def test_critical_spread_laws_fit_the_columns_inside_the_grid():
+    sigmas = np.logspace(-6, 0, 7)
+    columns = []
+    for m in (1.0, 2.0, 3.0, 4.0):
+        # all-converge fraction 1 up to sigma = 10^(1 - m), 0 above: the crossing interpolates
+        # to the half-way point (in log sigma) between that grid sigma and the next
+        fraction = (np.log10(sigmas) <= 1.0 - m + 1e-9).astype(float)
+        columns.append({"n_components": 2, "distance": m, "sigmas": sigmas, "fraction_all": fraction})
+    laws = critical_spread_laws(columns, level=0.5, labels=["all"])
+    rows = laws["2"]["columns"]
+    assert [r["status"] for r in rows] == ["above_grid", "ok", "ok", "ok"]
+    expected = [10.0 ** (1.5 - m) for m in (2.0, 3.0, 4.0)]
+    assert [r["sigma_star"] for r in rows[1:]] == pytest.approx(expected, rel=1e-12)
+    fit = laws["2"]["fit_ln_sigma_vs_M"]
+    assert fit["slope"] == pytest.approx(-np.log(10.0), rel=1e-12)
+    assert fit["n_points"] == 3
 
 
 def test_phase_initial_layout_shares_offsets():
@@ -275,3 +371,53 @@ def test_noise_scale_summary_smallest_t_with_fraction_one_from_there_on(fraction
     summary = noise_scale_summary(np.array([0.0, 1.0, 2.0, 3.0]), np.array(fraction), 4.5, section)
     assert summary["smallest_t_with_fraction_1_from_there_on"] == expected
     assert [row["fraction_all"] for row in summary["fractions"]] == fraction
+
+
+def test_phase_diagram_keys_are_validated_by_path():
+    paper = load_config([REPO / "config.yaml"])
+    unknown = deep_merge(paper, {"phase": {"diagrams": {"d3_eta0.5": {"n_steps": 100}}}})
+    with pytest.raises(ConfigError, match=r"phase/diagrams/d3_eta0.5/n_steps"):
+        validate_config(unknown)
+    missing = deep_merge(paper, {"phase": {"diagrams": {"extra": {"dim": 2}}}})
+    with pytest.raises(ConfigError, match=r"phase/diagrams/extra.*'eta' is a required property"):
+        validate_config(missing)
+
+
+def test_phase_lines_show_each_diagram_law_and_the_joint_fit():
+    fit = {"intercept": 2.0, "intercept_se": 0.1, "slope": -1.5, "slope_se": 0.05, "residual_sd": 0.2}
+    column = {"M": 4.0, "status": "ok"}
+    summary = {
+        "step_rule": "same GD time",
+        "definition": "sigma* def",
+        "diagrams": {
+            "d1_eta0.5": {"dim": 1, "eta": 0.5, "n_steps": 4000, "runs_per_cell": 16, "by_n": {}},
+            "d3_eta0.5": {"dim": 3, "eta": 0.5, "n_steps": 4000, "runs_per_cell": 8, "by_n": {}},
+        },
+        "joint_fit": {
+            "model": "ln sigma* = a_n + b_n M",
+            "coefficients": {"a_n2": 2.0, "b_n2": -1.5},
+            "standard_errors": {"a_n2": 0.1, "b_n2": 0.05},
+            "n_points": 5,
+            "dof": 3,
+            "residual_sd": 0.25,
+        },
+    }
+    summary["diagrams"]["d1_eta0.5"]["by_n"]["2"] = {
+        "columns": [column, {"M": 1.0, "status": "above_grid"}],
+        "fit_ln_sigma_vs_M": fit,
+        "fit_ln_sigma_vs_M3": fit,
+    }
+    summary["diagrams"]["d3_eta0.5"]["by_n"]["2"] = {
+        "columns": [column],
+        "fit_ln_sigma_vs_M": None,
+        "fit_ln_sigma_vs_M3": None,
+    }
+    text = "\n".join(phase_lines(summary))
+    assert (
+        "| d1_eta0.5 | 1 | 0.5 | 4000 | 16 | 2 | 4 | 2.00 (+-0.10) -1.500 (+-0.050) M | 0.20 | 0.20 | 1 (above_grid) |"
+        in text
+    )
+    assert "| 2 | -1.500 (+-0.050) | - |" in text
+    assert "a_n2 = 2.000 (+-0.100), b_n2 = -1.500 (+-0.050); residual sd 0.25" in text
+    summary["joint_fit"] = None
+    assert "too few sigma* inside the grid" in "\n".join(phase_lines(summary))

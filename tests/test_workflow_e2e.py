@@ -19,6 +19,7 @@ import pytest
 from workflow_copy import REPO, SMALL, VENV, copy_workflow, make, snakemake
 
 from scorematch.config import load_config
+from scorematch.phase import phase_diagrams
 from scorematch.pipeline import load_results
 from scorematch.provenance import read_provenance
 
@@ -56,7 +57,10 @@ def test_report_captions_state_the_settings_of_the_config_in_use(small_run):
     html = report_text(small_run)
     config = small_config()
     phase, fig1 = config["phase"], config["fig1"]["defaults"]
-    assert f"eta = {phase['eta']}, {phase['n_steps']} steps, {phase['runs']} seeds per cell" in html
+    assert f"the same GD time {phase['gd_time']} at every eta" in html
+    for name, diagram in phase_diagrams(phase).items():
+        assert f"{name} (d = {diagram['dim']}, eta = {diagram['eta']}, " in html, name
+        assert f"{diagram['runs']} seeds per cell" in html, name
     assert f"{fig1['n_steps']} steps of population-exact GD" in html
     paper_steps = load_config([REPO / "config.yaml"])["fig1"]["defaults"]["n_steps"]
     assert paper_steps != fig1["n_steps"] and f"{paper_steps} steps of population-exact GD" not in html

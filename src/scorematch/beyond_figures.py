@@ -23,58 +23,127 @@ def fit_label(intercept, slope):
 
 
 def phase_diagram_figure(columns, summary):
-    """One row per n: heatmaps of the all-converge, exactly-one and remaining fractions
-    over (M, log10 sigma), with the critical spread sigma* and its fitted line."""
-    ns = sorted(summary["by_n"], key=int)
-    panels = [("all", "all converge"), ("one", "exactly one converges"), ("other", "other")]
-    fig, axes = plt.subplots(len(ns), 3, figsize=(13, 3.6 * len(ns)), squeeze=False, constrained_layout=True)
-    for row, n in zip(axes, ns):
-        cols = sorted((c for c in columns if str(int(c["n_components"])) == n), key=lambda c: float(c["distance"]))
-        distances = np.array([float(c["distance"]) for c in cols])
-        sigmas = cols[0]["sigmas"]
-        entry = summary["by_n"][n]
-        for ax, (key, title) in zip(row, panels):
-            grid = np.stack([c[f"fraction_{key}"] for c in cols], axis=1)
-            mesh = ax.pcolormesh(
-                _edges(distances, log=False),
-                _edges(sigmas, log=True),
-                grid,
-                vmin=0,
-                vmax=1,
-                cmap="viridis",
-                shading="flat",
+    """One row per diagram (d, eta), one panel per n: heatmaps of the all-converge fraction
+    over (M, log10 sigma) with the critical spread sigma* and its fitted line; a last row
+    with sigma*(M) of every diagram and the fitted slopes b against eta."""
+    diagrams = summary["diagrams"]
+    ns = sorted({n for entry in diagrams.values() for n in entry["by_n"]}, key=int)
+    n_cols = max(len(ns), 2)
+    fig, axes = plt.subplots(
+        len(diagrams) + 1,
+        n_cols,
+        figsize=(4.4 * n_cols, 3.3 * (len(diagrams) + 1)),
+        squeeze=False,
+        constrained_layout=True,
+    )
+    for row, (name, entry) in zip(axes, diagrams.items()):
+        for ax, n in zip(row, ns):
+            if n not in entry["by_n"]:
+                ax.set_axis_off()
+                continue
+            cols = sorted(
+                (c for c in columns if str(c["diagram"]) == name and str(int(c["n_components"])) == n),
+                key=lambda c: float(c["distance"]),
             )
-            ok = [r for r in entry["columns"] if r["status"] == "ok"]
-            if ok:
-                ax.plot(
-                    [r["M"] for r in ok],
-                    np.log10([r["sigma_star"] for r in ok]),
-                    "o",
-                    color="tab:red",
-                    mec="white",
-                    label=r"$\sigma^*$ (all-converge $\geq$ 1/2)",
-                )
-            fit = entry["fit_ln_sigma_vs_M"]
-            if fit:
-                m = np.linspace(distances.min(), distances.max(), 50)
-                ax.plot(
-                    m,
-                    (fit["intercept"] + fit["slope"] * m) / np.log(10),
-                    "--",
-                    color="tab:red",
-                    label=fit_label(fit["intercept"], fit["slope"]),
-                )
-            ax.set_ylim(np.log10(sigmas[0]) - 0.5, np.log10(sigmas[-1]) + 0.5)
-            ax.set_xlabel(r"distance $M = \|\mu^* - \mathbb{E}\,\mu_i(0)\|$")
-            ax.set_ylabel(r"$\log_{10}$ initial spread $\sigma$")
-            ax.set_title(f"n = {n}: {title}")
-            fig.colorbar(mesh, ax=ax, label="fraction of seeds")
-        row[0].legend(loc="lower left", fontsize=8)
+            _phase_heatmap(ax, cols, entry["by_n"][n])
+            ax.set_title(f"{name}: d = {entry['dim']}, eta = {entry['eta']:g}, n = {n}", fontsize=10)
+        for ax in row[len(ns) :]:
+            ax.set_axis_off()
+        row[0].legend(loc="lower left", fontsize=7)
+    _phase_laws(axes[-1][0], axes[-1][1], diagrams)
+    for ax in axes[-1][2:]:
+        ax.set_axis_off()
     fig.suptitle(
-        f"Phase diagram, d = {summary['dim']}, eta = {summary['eta']}, {summary['n_steps']} steps, "
-        f"{summary['runs_per_cell']} seeds per cell (converged: distance < {summary['converge_tol']})"
+        f"Phase diagrams: fraction of seeds where all parameters converge (distance < {summary['converge_tol']})\n"
+        f"{summary['step_rule']}"
     )
     return fig
+
+
+def _phase_heatmap(ax, cols, entry):
+    """All-converge fraction of one (diagram, n) over (M, log10 sigma), sigma* and its law."""
+    distances = np.array([float(c["distance"]) for c in cols])
+    sigmas = cols[0]["sigmas"]
+    grid = np.stack([c["fraction_all"] for c in cols], axis=1)
+    mesh = ax.pcolormesh(
+        _edges(distances, log=False), _edges(sigmas, log=True), grid, vmin=0, vmax=1, cmap="viridis", shading="flat"
+    )
+    ok = [r for r in entry["columns"] if r["status"] == "ok"]
+    if ok:
+        ax.plot(
+            [r["M"] for r in ok],
+            np.log10([r["sigma_star"] for r in ok]),
+            "o",
+            color="tab:red",
+            mec="white",
+            label=r"$\sigma^*$ (all-converge $\geq$ 1/2)",
+        )
+    fit = entry["fit_ln_sigma_vs_M"]
+    if fit:
+        m = np.linspace(distances.min(), distances.max(), 50)
+        ax.plot(
+            m,
+            (fit["intercept"] + fit["slope"] * m) / np.log(10),
+            "--",
+            color="tab:red",
+            label=fit_label(fit["intercept"], fit["slope"]),
+        )
+    ax.set_ylim(np.log10(sigmas[0]) - 0.5, np.log10(sigmas[-1]) + 0.5)
+    ax.set_xlabel(r"distance $M = \|\mu^* - \mathbb{E}\,\mu_i(0)\|$")
+    ax.set_ylabel(r"$\log_{10}\sigma$")
+    plt.colorbar(mesh, ax=ax, label="all converge")
+
+
+def _phase_laws(ax_sigma, ax_slope, diagrams):
+    """sigma*(M) of every (diagram, n) with its fitted line; the slopes b (+- 1 s.e.) against eta."""
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    markers = ["o", "s", "^", "D", "v"]
+    ns = sorted({n for entry in diagrams.values() for n in entry["by_n"]}, key=int)
+    dims = sorted({entry["dim"] for entry in diagrams.values()})
+    for color, (name, entry) in zip(colors, diagrams.items()):
+        for n, law in entry["by_n"].items():
+            ok = [r for r in law["columns"] if r["status"] == "ok"]
+            marker = markers[ns.index(n) % len(markers)]
+            ax_sigma.plot(
+                [r["M"] for r in ok], np.log10([r["sigma_star"] for r in ok]), marker, color=color, ls="none", ms=4
+            )
+            fit = law["fit_ln_sigma_vs_M"]
+            if fit:
+                m = np.array([ok[0]["M"], ok[-1]["M"]])
+                ax_sigma.plot(m, (fit["intercept"] + fit["slope"] * m) / np.log(10), "-", color=color, lw=1)
+        ax_sigma.plot([], [], "-", color=color, label=name)
+    for n in ns:
+        ax_sigma.plot([], [], markers[ns.index(n) % len(markers)], color="grey", ls="none", label=f"n = {n}")
+    ax_sigma.set_xlabel("M")
+    ax_sigma.set_ylabel(r"$\log_{10}\sigma^*$")
+    ax_sigma.set_title(r"$\sigma^*(M)$ of every diagram, fitted lines", fontsize=10)
+    ax_sigma.legend(fontsize=7, ncol=2)
+    for n, dim in ((n, dim) for n in ns for dim in dims):
+        pts = [
+            (entry["eta"], entry["by_n"][n]["fit_ln_sigma_vs_M"])
+            for entry in diagrams.values()
+            if entry["dim"] == dim and n in entry["by_n"] and entry["by_n"][n]["fit_ln_sigma_vs_M"]
+        ]
+        if pts:
+            pts.sort(key=lambda p: p[0])
+            ax_slope.errorbar(
+                [p[0] for p in pts],
+                [p[1]["slope"] for p in pts],
+                yerr=[p[1]["slope_se"] for p in pts],
+                marker=markers[ns.index(n) % len(markers)],
+                color=colors[ns.index(n) % len(colors)],
+                ls="-" if dim == dims[0] else "--",
+                capsize=3,
+                label=f"n = {n}, d = {dim}",
+            )
+    etas = sorted({entry["eta"] for entry in diagrams.values()})
+    ax_slope.set_xscale("log")
+    ax_slope.set_xticks(etas, [f"{eta:g}" for eta in etas])
+    ax_slope.minorticks_off()
+    ax_slope.set_xlabel(r"step size $\eta$")
+    ax_slope.set_ylabel(r"slope $b$ of $\ln\sigma^* = a + bM$")
+    ax_slope.set_title(r"rate in $M$ against $\eta$ ($\pm$ 1 s.e.)", fontsize=10)
+    ax_slope.legend(fontsize=7)
 
 
 def method_comparison_figure(tau, curves, slopes, summary, *, title):

@@ -8,33 +8,63 @@ def _number(value, fmt=".3g"):
 
 
 def phase_lines(summary):
-    """The phase diagram: the fitted law ln sigma* = a + b M per n (standard errors, residual
-    sd) beside the same fit against M^3, and the M whose sigma* lies outside the grid."""
+    """The phase diagrams: per diagram (d, eta) and n the fitted law ln sigma* = a + b M
+    (standard errors, residual sd) beside the same fit against M^3 and the M whose sigma*
+    lies outside the grid; the slopes b side by side; the joint law across diagrams."""
+    diagrams = summary["diagrams"]
     lines = [
         "",
-        f"Phase diagram (d = {summary['dim']}, eta = {summary['eta']}, {summary['n_steps']} steps, "
-        f"{summary['runs_per_cell']} seeds per cell; {summary['definition']}):",
+        f"Phase diagrams ({summary['step_rule']}; {summary['definition']}):",
         "",
-        "| n | M with sigma* in the grid | ln sigma* = a + b M | residual sd "
-        "| fit against M^3: residual sd | M outside the grid |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| diagram | d | eta | steps | seeds per cell | n | M with sigma* in the grid | ln sigma* = a + b M "
+        "| residual sd | fit against M^3: residual sd | M outside the grid |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for n, entry in summary["by_n"].items():
-        inside = [c["M"] for c in entry["columns"] if c["status"] == "ok"]
-        outside = [f"{c['M']:g} ({c['status']})" for c in entry["columns"] if c["status"] != "ok"]
-        fit, fit3 = entry["fit_ln_sigma_vs_M"], entry["fit_ln_sigma_vs_M3"]
-        law = (
-            "-"
-            if fit is None
-            else (
-                f"{fit['intercept']:.2f} (+-{fit['intercept_se']:.2f}) {fit['slope']:+.3f} (+-{fit['slope_se']:.3f}) M"
+    for name, diagram in diagrams.items():
+        for n, entry in diagram["by_n"].items():
+            inside = [c["M"] for c in entry["columns"] if c["status"] == "ok"]
+            outside = [f"{c['M']:g} ({c['status']})" for c in entry["columns"] if c["status"] != "ok"]
+            fit, fit3 = entry["fit_ln_sigma_vs_M"], entry["fit_ln_sigma_vs_M3"]
+            law = (
+                "-"
+                if fit is None
+                else (
+                    f"{fit['intercept']:.2f} (+-{fit['intercept_se']:.2f}) "
+                    f"{fit['slope']:+.3f} (+-{fit['slope_se']:.3f}) M"
+                )
             )
-        )
-        lines.append(
-            f"| {n} | {', '.join(f'{m:g}' for m in inside)} | {law} | {_number(fit and fit['residual_sd'], '.2f')} "
-            f"| {_number(fit3 and fit3['residual_sd'], '.2f')} | {', '.join(outside) or '-'} |"
-        )
-    return lines
+            lines.append(
+                f"| {name} | {diagram['dim']} | {diagram['eta']:g} | {diagram['n_steps']} | {diagram['runs_per_cell']} "
+                f"| {n} | {', '.join(f'{m:g}' for m in inside)} | {law} | {_number(fit and fit['residual_sd'], '.2f')} "
+                f"| {_number(fit3 and fit3['residual_sd'], '.2f')} | {', '.join(outside) or '-'} |"
+            )
+    ns = sorted({n for diagram in diagrams.values() for n in diagram["by_n"]}, key=int)
+    lines += [
+        "",
+        "Slope b of ln sigma* = a + b M (+- standard error) side by side:",
+        "",
+        "| n | " + " | ".join(diagrams) + " |",
+        "| --- |" + " --- |" * len(diagrams),
+    ]
+    for n in ns:
+        cells = []
+        for diagram in diagrams.values():
+            fit = diagram["by_n"].get(n, {}).get("fit_ln_sigma_vs_M")
+            cells.append("-" if fit is None else f"{fit['slope']:.3f} (+-{fit['slope_se']:.3f})")
+        lines.append(f"| {n} | " + " | ".join(cells) + " |")
+    joint = summary["joint_fit"]
+    if joint is None:
+        return lines + ["", "Joint law across diagrams: too few sigma* inside the grid to fit."]
+    coefficients = ", ".join(
+        f"{name} = {value:.3f} (+-{joint['standard_errors'][name]:.3f})"
+        for name, value in joint["coefficients"].items()
+    )
+    return lines + [
+        "",
+        f"Joint law across diagrams (least squares over {joint['n_points']} sigma* inside the grid, "
+        f"{joint['dof']} residual degrees of freedom): {joint['model']}; {coefficients}; "
+        f"residual sd {joint['residual_sd']:.2f} (in ln sigma*).",
+    ]
 
 
 def noise_scale_lines(summary):

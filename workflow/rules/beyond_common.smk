@@ -1,42 +1,54 @@
 # Helpers of the "past the paper" stage (workflow/rules/beyond.smk).
 import numpy as np
 
+from scorematch.phase import PHASE_GRID_KEYS, phase_diagrams
+
 PHASE = config.get("phase")
 NOISE_SCALE = config.get("noise_scale")
 GRADIENT_EM = config.get("gradient_em")
 ALTERNATIVES = config.get("alternatives")
 
 
-def phase_sigmas():
-    """The phase diagram's initial spreads: log-spaced, increasing."""
-    grid = PHASE["sigma_log10"]
+PHASE_DIAGRAMS = phase_diagrams(PHASE) if PHASE else {}
+
+
+def phase_sigmas(diagram):
+    """A phase diagram's initial spreads: log-spaced, increasing."""
+    grid = PHASE_DIAGRAMS[diagram]["sigma_log10"]
     return np.logspace(grid["start"], grid["stop"], grid["num"]).tolist()
 
 
-def phase_column_settings():
-    """The phase section without its grid-wide keys, so that adding an n or an M to the
+def phase_column_settings(diagram):
+    """A diagram's settings without its grid-wide keys, so that adding an n or an M to the
     grid does not rerun the columns already computed (their params stay the same)."""
-    grid_keys = {"n_components", "distances", "sigma_log10", "level"}
-    return {key: value for key, value in PHASE.items() if key not in grid_keys}
+    settings = PHASE_DIAGRAMS[diagram]
+    return {
+        key: value
+        for key, value in settings.items()
+        if key not in [*PHASE_GRID_KEYS, "level"]
+    }
 
 
 def phase_label(distance):
     return f"{distance:g}"
 
 
-def phase_distance(label):
-    """The configured distance M whose wildcard label is `label`."""
-    matches = [m for m in PHASE["distances"] if phase_label(m) == label]
+def phase_distance(diagram, label):
+    """The distance M of a diagram whose wildcard label is `label`."""
+    matches = [
+        m for m in PHASE_DIAGRAMS[diagram]["distances"] if phase_label(m) == label
+    ]
     if not matches:
-        raise ValueError(f"phase: no distance labelled {label!r}")
+        raise ValueError(f"phase.diagrams.{diagram}: no distance labelled {label!r}")
     return matches[0]
 
 
 def phase_columns():
     return [
-        f"results/phase/n{n}_M{phase_label(m)}.npz"
-        for n in PHASE["n_components"]
-        for m in PHASE["distances"]
+        f"results/phase/{name}/n{n}_M{phase_label(m)}.npz"
+        for name, settings in PHASE_DIAGRAMS.items()
+        for n in settings["n_components"]
+        for m in settings["distances"]
     ]
 
 

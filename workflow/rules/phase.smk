@@ -1,15 +1,16 @@
-# The intermediate-regime phase diagram (config `phase`).
-# One job per (n, M) column: every sigma x seed of the column in one batch.
+# The intermediate-regime phase diagrams (config `phase`, one per entry of `diagrams`).
+# One job per (diagram, n, M) column: every sigma x seed of the column in one batch.
 
 
 rule phase_column:
     output:
-        "results/phase/n{n}_M{M}.npz",
+        "results/phase/{diagram}/n{n}_M{M}.npz",
     log:
-        "logs/phase/n{n}_M{M}.log",
+        "logs/phase/{diagram}/n{n}_M{M}.log",
     benchmark:
-        "results/benchmarks/phase/n{n}_M{M}.tsv"
+        "results/benchmarks/phase/{diagram}/n{n}_M{M}.tsv"
     wildcard_constraints:
+        diagram="[A-Za-z0-9_.-]+",
         n="[0-9]+",
         M="[0-9.e+-]+",
     conda:
@@ -18,9 +19,9 @@ rule phase_column:
         runtime=60,
         mem_mb=2000,
     params:
-        section=phase_column_settings(),
-        sigmas=phase_sigmas(),
-        distance=lambda wc: phase_distance(wc.M),
+        section=lambda wc: phase_column_settings(wc.diagram),
+        sigmas=lambda wc: phase_sigmas(wc.diagram),
+        distance=lambda wc: phase_distance(wc.diagram, wc.M),
         root_seed=config["root_seed"],
         command=lambda wc, output: regenerate_command(output[0]),
     script:
@@ -49,6 +50,7 @@ rule phase_summary:
         mem_mb=1000,
     params:
         section=PHASE,
+        diagrams=PHASE_DIAGRAMS,
         command=lambda wc, output: regenerate_command(output.json),
     script:
         "../../scripts/phase_summary.py"

@@ -2,10 +2,9 @@
 `alternatives`) from the initial parameters of a score-matching case, on its step grid
 -> results/alternatives/{method}.npz."""
 
-from scorematch.dynamics import divergence_reporter
 from scorematch.experiment import descend_and_classify
 from scorematch.other_dynamics import alternative_dynamics
-from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_run_results
+from scorematch.pipeline import load_results, rule_logger, run_logging, save_run_results
 from scorematch.seeding import STREAM_SAMPLING, run_generators
 
 spec = snakemake.params.spec
@@ -24,8 +23,7 @@ arrays = descend_and_classify(
     {**spec, "eta": step_size},
     dynamics=dynamics,
     generators=run_generators(snakemake.params.root_seed, seed_name, n_runs=runs, stream=STREAM_SAMPLING),
-    on_record=progress_reporter(logger, n_steps=spec["n_steps"]),
-    on_diverge=divergence_reporter(logger),
+    **run_logging(logger, n_steps=spec["n_steps"]),
 )
 save_run_results(
     snakemake,

@@ -4,10 +4,9 @@ grid -> results/gradient_em/{experiment}--{case}.npz."""
 
 import numpy as np
 
-from scorematch.dynamics import divergence_reporter
 from scorematch.experiment import descend_and_classify
 from scorematch.other_dynamics import GRADIENT_EM
-from scorematch.pipeline import load_results, progress_reporter, rule_logger, save_run_results
+from scorematch.pipeline import load_results, rule_logger, run_logging, save_run_results
 from scorematch.seeding import case_seed_name
 
 spec = snakemake.params.spec
@@ -20,8 +19,7 @@ arrays = descend_and_classify(
     source["target"],
     spec,
     dynamics=GRADIENT_EM,
-    on_record=progress_reporter(logger, n_steps=spec["n_steps"]),
-    on_diverge=divergence_reporter(logger),
+    **run_logging(logger, n_steps=spec["n_steps"]),
 )
 labels, counts = np.unique(arrays["outcome"], return_counts=True)
 logger.info("outcomes: %s", dict(zip(labels.tolist(), counts.tolist())))

@@ -4,9 +4,9 @@ start with random perturbations -> results/noise_scale/fractions.npz."""
 import numpy as np
 
 from scorematch.claims import noise_scale_threshold
-from scorematch.dynamics import divergence_reporter, gradient_descent, log_spaced_steps
+from scorematch.dynamics import gradient_descent, log_spaced_steps
 from scorematch.noise_scale import relative_convergence
-from scorematch.pipeline import progress_reporter, rule_logger, save_run_results
+from scorematch.pipeline import rule_logger, run_logging, save_run_results
 from scorematch.population import scale_to_noise
 from scorematch.seeding import STREAM_INIT, run_generators
 
@@ -27,8 +27,7 @@ trajectory = gradient_descent(
     mu_star,
     eta=section["eta"],
     record_at=log_spaced_steps(section["n_steps"], n_records=section["n_records"]),
-    on_record=progress_reporter(logger, n_steps=section["n_steps"]),
-    on_diverge=divergence_reporter(logger),
+    **run_logging(logger, n_steps=section["n_steps"]),
 )
 n_converged, all_converged = relative_convergence(trajectory.distance, ratio=section["converge_ratio"])
 n_converged = n_converged.reshape(len(ts), runs)

@@ -7,11 +7,10 @@ every M and every eta: common random numbers across the grid and across step siz
 
 import numpy as np
 
-from scorematch.dynamics import divergence_reporter
 from scorematch.experiment import descend_and_classify
 from scorematch.outcomes import outcome_fractions
 from scorematch.phase import phase_initial
-from scorematch.pipeline import progress_reporter, rule_logger, save_run_results
+from scorematch.pipeline import rule_logger, run_logging, save_run_results
 from scorematch.quadrature import LineRule
 from scorematch.seeding import STREAM_INIT, run_generators
 
@@ -44,8 +43,7 @@ run = descend_and_classify(
     mu_star,
     section,
     rule=LineRule(hermite_nodes=section["hermite_nodes"]),
-    on_record=progress_reporter(logger, n_steps=section["n_steps"]),
-    on_diverge=divergence_reporter(logger),
+    **run_logging(logger, n_steps=section["n_steps"]),
 )
 shape = (len(sigmas), runs)
 outcome = run["outcome"].reshape(shape)

@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from scorematch.dynamics import divergence_reporter
 from scorematch.experiment import run_specification
-from scorematch.pipeline import progress_reporter, rule_logger, save_run_results
+from scorematch.pipeline import rule_logger, run_logging, save_run_results
 from scorematch.seeding import case_seed_name
 
 spec = snakemake.params.spec
@@ -16,8 +15,7 @@ arrays = run_specification(
     spec,
     root_seed=snakemake.params.root_seed,
     name=name,
-    on_record=progress_reporter(logger, n_steps=spec["n_steps"]),
-    on_diverge=divergence_reporter(logger),
+    **run_logging(logger, n_steps=spec["n_steps"]),
 )
 save_run_results(snakemake, arrays, experiment=name, section=spec, seed_name=seed_name, runs=spec["runs"])
 labels, counts = np.unique(arrays["outcome"], return_counts=True)

@@ -3,9 +3,8 @@ perturbation per run) -> results/thm3_1/escape.npz."""
 
 import numpy as np
 
-from scorematch.dynamics import divergence_reporter
 from scorematch.experiment import descend_and_classify
-from scorematch.pipeline import load_json, progress_reporter, rule_logger, save_run_results
+from scorematch.pipeline import load_json, rule_logger, run_logging, save_run_results
 from scorematch.seeding import STREAM_INIT, run_generators
 from scorematch.theorems import perturbed_starts
 
@@ -26,8 +25,7 @@ arrays = descend_and_classify(
     starts,
     mu_star,
     section,
-    on_record=progress_reporter(logger, n_steps=section["n_steps"]),
-    on_diverge=divergence_reporter(logger),
+    **run_logging(logger, n_steps=section["n_steps"]),
 )
 arrays["a_star"] = np.float64(point["a_star"])
 logger.info("n_converged %s outcomes %s", arrays["n_converged"].tolist(), arrays["outcome"].tolist())

@@ -231,16 +231,3 @@ def _sample_block(generators, batch_size, n_steps, dim, *, alive):
     for r in np.flatnonzero(alive):
         samples[r] = generators[r].standard_normal((n_steps, batch_size, dim))
     return samples
-
-
-def divergence_reporter(logger):
-    """on_diverge callback: log which run diverged at which iteration."""
-
-    def report(run, step):
-        logger.warning(
-            "run %d diverged at iteration %d (non-finite parameters, loss or step); kept its last finite state",
-            run,
-            step,
-        )
-
-    return report

@@ -66,6 +66,24 @@ def progress_reporter(logger, *, n_steps, min_interval=10.0):
     return report
 
 
+def divergence_reporter(logger):
+    """on_diverge callback: log which run diverged at which iteration."""
+
+    def report(run, step):
+        logger.warning(
+            "run %d diverged at iteration %d (non-finite parameters, loss or step); kept its last finite state",
+            run,
+            step,
+        )
+
+    return report
+
+
+def run_logging(logger, *, n_steps):
+    """The on_record and on_diverge callbacks of one GD job, both reporting to its log."""
+    return {"on_record": progress_reporter(logger, n_steps=n_steps), "on_diverge": divergence_reporter(logger)}
+
+
 # A fixed member timestamp makes equal arrays give byte-identical .npz files.
 _NPZ_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 

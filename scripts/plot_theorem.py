@@ -4,7 +4,7 @@ drawing comes from the claims registry (scorematch.claims.EXPERIMENT_FIGURES).""
 import numpy as np
 
 from scorematch import figures
-from scorematch.claims import binomial_interval, noise_scale_threshold
+from scorematch.claims import fraction_with_interval, noise_scale_threshold
 from scorematch.experiment import cluster_spread_of_runs
 from scorematch.pipeline import load_results, rule_logger, save_figure, snakemake_provenance
 
@@ -35,14 +35,16 @@ elif drawing == "counterexample":
     ]
     fig = figures.thm3_4_figure(results, labels=labels, title=title)
 elif drawing == "outcomes":
-    summary = []
-    for c, r in zip(cases, results):
-        row = {"n_converged_counts": np.bincount(r["n_converged"], minlength=specs[c]["n_components"] + 1).tolist()}
-        for outcome in ("all", "one"):
-            count, runs = int((r["outcome"] == outcome).sum()), len(r["outcome"])
-            row[f"fraction_{outcome}"] = count / runs
-            row[f"ci_{outcome}"] = binomial_interval(count, runs, level=params.level)
-        summary.append(row)
+    summary = [
+        {
+            "n_converged_counts": np.bincount(r["n_converged"], minlength=specs[c]["n_components"] + 1).tolist(),
+            **{
+                outcome: fraction_with_interval(r["outcome"] == outcome, level=params.level)
+                for outcome in ("all", "one")
+            },
+        }
+        for c, r in zip(cases, results)
+    ]
     labels = [f"{c} (d = {specs[c]['dim']}, M = {specs[c]['target_norm']:g})" for c in cases]
     fig = figures.outcomes_figure(results, labels=labels, summary=summary, title=title)
 else:

@@ -267,7 +267,7 @@ def test_mixture_truth_takes_exact_gradient_steps_only(fields):
 
 
 def test_readme_lines_show_each_case_with_its_interval_and_sigma_star():
-    from scorematch.mixture import fraction_with_interval
+    from scorematch.claims import fraction_with_interval
     from scorematch.readme_tables import mixture_lines
 
     recovered = fraction_with_interval([True] * 3 + [False] * 37, level=0.95)

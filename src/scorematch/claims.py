@@ -80,6 +80,15 @@ def binomial_interval(successes, trials, *, level):
     return float(ci.low), float(ci.high)
 
 
+def fraction_with_interval(flags, *, level):
+    """{count, runs, fraction, ci_lo, ci_hi}: the fraction of true flags (any shape) and its
+    Clopper-Pearson interval."""
+    flags = np.asarray(flags, dtype=bool)
+    count, runs = int(flags.sum()), int(flags.size)
+    lo, hi = binomial_interval(count, runs, level=level)
+    return {"count": count, "runs": runs, "fraction": count / runs, "ci_lo": lo, "ci_hi": hi}
+
+
 def log_log_slope(tau, values, *, lo):
     """(R,) least-squares slope of log(values) (R, T) on log tau over tau >= lo (one fit:
     :func:`scorematch.rates.tail_fit`)."""

@@ -188,15 +188,15 @@ def thm3_4_figure(results, *, labels, title):
 
 
 def _fraction_text(row, outcome):
-    lo, hi = row[f"ci_{outcome}"]
-    return f"{outcome} = {row[f'fraction_{outcome}']:.3f} [{lo:.3f}, {hi:.3f}]"
+    f = row[outcome]
+    return f"{outcome} = {f['fraction']:.3f} [{f['ci_lo']:.3f}, {f['ci_hi']:.3f}]"
 
 
 def outcomes_figure(results, *, labels, summary, title):
     """Outcomes over seeds: distribution of n_converged per case with the fractions of
     'all' and 'one' outcomes and their intervals (left); loss curves (right: median,
     10-90% band, reference 1/tau).  summary: per case, n_converged_counts and for each
-    outcome in ("all", "one") its fraction and interval (keys fraction_*, ci_*)."""
+    outcome in ("all", "one") its :func:`scorematch.claims.fraction_with_interval`."""
     fig, axes = plt.subplots(1, 2, figsize=(14, 4.8))
     ax = axes[0]
     width = 0.8 / max(len(results), 1)

@@ -22,7 +22,7 @@ h = 0 and everything reduces to :func:`scorematch.population.population_loss_and
 import numpy as np
 
 from scorematch import engine
-from scorematch.claims import binomial_interval
+from scorematch.claims import fraction_with_interval
 from scorematch.dynamics import Dynamics
 from scorematch.experiment import descend_and_classify
 from scorematch.phase import critical_spread, fit_line, phase_initial
@@ -158,14 +158,6 @@ def largest_hessian_eigenvalues(mu, means, *, step, rule=LineRule()):
             for m in np.asarray(mu, dtype=np.float64)
         ]
     )
-
-
-def fraction_with_interval(flags, *, level):
-    """{count, runs, fraction, ci_lo, ci_hi}: Clopper-Pearson interval of a fraction."""
-    flags = np.asarray(flags, dtype=bool)
-    count, runs = int(flags.sum()), int(flags.size)
-    lo, hi = binomial_interval(count, runs, level=level)
-    return {"count": count, "runs": runs, "fraction": count / runs, "ci_lo": lo, "ci_hi": hi}
 
 
 REFERENCE_RULE = LineRule(hermite_nodes=40, hermite_schedule=())

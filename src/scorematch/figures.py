@@ -210,7 +210,8 @@ def outcomes_figure(results, *, labels, summary, title):
         )
     ax.set_xlabel("number of converged parameters")
     ax.set_ylabel("fraction of seeds")
-    ax.legend(fontsize="small")
+    # below the axes: the bars reach 1, where a legend inside would hide them
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15))
     ax.set_title("outcomes (Clopper-Pearson intervals of 'all' and 'exactly one')")
     ax = axes[1]
     for c, (arrays, label) in enumerate(zip(results, labels)):

@@ -44,8 +44,10 @@ def test_claims_table_has_one_row_per_claim_and_links_known_figures():
     assert "all *converge*" in rows[1] and "exactly one | converges" in rows[2]
     assert "<strong>holds</strong>" in rows[1] and "<strong>inconclusive</strong>" in rows[2]
     assert "0.1235 (1)" in rows[1]
-    assert "javascript:show('fig1.png')" in rows[1]  # the PDF named by the claim, shown as PNG
+    # the claim's name links to the PNG of the PDF it names
+    assert re.search(r"<a [^>]*href=\"javascript:show\('fig1.png'\)\"[^>]*>all \*converge\*</a>", rows[1])
     assert "javascript:" not in rows[2]  # a figure the report does not show is not linked
+    assert all(len(re.findall(r"<t[dh][ >]", row)) == 4 for row in rows)  # fits the text column
     assert "2 claims: 1 holds, 0 fails, 0 outside, 1 inconclusive" in html
 
 

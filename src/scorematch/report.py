@@ -45,8 +45,9 @@ def _cell(text):
 
 
 def claims_table_rst(claims, *, figures):
-    """An RST list-table of the claims (dicts with CLAIM_COLUMNS); a claim's figure is
-    linked when it is one of `figures` (the report's PNGs), else its cell shows a dash."""
+    """An RST list-table of the claims (dicts with CLAIM_COLUMNS); a claim's name links to
+    its figure when that is one of `figures` (the report's PNGs).  Four columns: the table
+    must fit the landing page's text column, beside which the report draws the rule graph."""
     shown = {Path(f).name for f in figures}
     counts = ", ".join(f"{sum(c['status'] == s for c in claims)} {s}" for s in STATUSES)
     lines = [
@@ -58,25 +59,23 @@ def claims_table_rst(claims, *, figures):
         "",
         ".. list-table::",
         "   :header-rows: 1",
-        "   :widths: 40 14 10 22 14",
+        "   :widths: 36 28 14 22",
         "",
-        "   * - claim",
+        "   * - claim (its figure)",
         "     - experiment / case",
         "     - status",
         "     - value (threshold)",
-        "     - figure",
     ]
     for claim in claims:
         # the report shows each figure's PNG; a claim may name its PDF
         figure = Path(claim["figure"]).with_suffix(".png").name if claim["figure"] else ""
-        link = f"`{figure}`_" if figure in shown else r"\-"
+        name = _cell(claim["claim"])
         where = f"{claim['experiment']} / {claim['case']}" if claim["case"] else claim["experiment"]
         lines += [
-            f"   * - {_cell(claim['claim'])}",
+            f"   * - `{name} <{figure}_>`_" if figure in shown else f"   * - {name}",
             f"     - {_cell(where)}",
             f"     - **{claim['status']}**",
             f"     - {_cell(_number(claim['value']))} ({_cell(_number(claim['threshold']))})",
-            f"     - {link}",
         ]
     return "\n".join(lines) + "\n"
 

@@ -60,6 +60,7 @@ RuleTables = namedtuple(
         "half_width",  # float: the line is integrated over [-half_width, half_width]
         "base",  # (E0,) uniform base edges
         "offsets",  # (O,) grading offsets of a crossing's edges, in transition widths
+        "grading_reach",  # float: graded edges farther than this from their crossing are left out
         "legendre_t",  # (L,) Gauss-Legendre nodes on [-1, 1]
         "legendre_w",  # (L,) and weights
         "n_keep",  # int: crossings per line that get graded edges (all groups)
@@ -90,6 +91,7 @@ def rule_tables(rule, *, group_sizes):
         float(rule.half_width),
         base_edges(rule),
         grading_offsets(rule),
+        float(rule.grading_reach),
         legendre_t,
         legendre_w,
         int(sum(kept)),
@@ -658,13 +660,14 @@ def _line_edges(line, tables):
             if steepness[best] == 0.0 or not math.isfinite(location[best]):
                 continue
             for o in range(tables.offsets.shape[0]):
-                edge = location[best] + tables.offsets[o] / steepness[best]
-                if -half_width < edge < half_width:
+                distance = tables.offsets[o] / steepness[best]
+                edge = location[best] + distance
+                if abs(distance) <= tables.grading_reach and -half_width < edge < half_width:
                     edges[count] = edge
                     count += 1
         first = tables.groups[group, 0]
         first_pair = end_pair
-    edges[:count] = np.sort(edges[:count])
+    edges[:count].sort()  # in place: no allocation per line
     return count
 
 

@@ -48,6 +48,9 @@ from scorematch.quadrature import (
 # descent reports as divergence, rather than an exception)
 _compiled = njit(cache=True, error_model="numpy")
 _compiled_parallel = njit(cache=True, error_model="numpy", parallel=True)
+# the per-point loops, inlined into their callers: a call per row and pass costs more than
+# the loop itself at a few hundred points
+_inlined = njit(cache=True, error_model="numpy", inline="always")
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _EPS = float(np.finfo(np.float64).eps)
@@ -360,7 +363,7 @@ _EXP_FLOOR = -708.0
 _INVERSE_FACTORIALS = tuple(1.0 / math.factorial(m) for m in range(14))
 
 
-@_compiled
+@_inlined
 def _exp_shifted(x, top, count, shifted):
     """x[:count] <- exp(x[:count] - top[:count]) for x <= top; shifted: float work array."""
     bits = shifted.view(np.int64)
@@ -484,7 +487,7 @@ def _accumulate_block(coords, n_students, points, weights, count, block, acc, em
             acc[i, 2 * k] += _total(term, count)
 
 
-@_compiled
+@_inlined
 def _softmax_rows(e, first, end, top, count, shifted):
     """Softmax over rows [first, end) of e in log-sum-exp form, in place up to the
     normaliser: e_i <- exp(logit_i - max), top <- 1 / sum_m e_m (the weights are top e_i)."""
@@ -502,7 +505,7 @@ def _softmax_rows(e, first, end, top, count, shifted):
         top[p] = 1.0 / top[p]
 
 
-@_compiled
+@_inlined
 def _component_sums(scale, e, g, g_sq, c, z, count):
     """One component's sums for k = 1, with u = scale e (= W w_i) and t = u (c g - g^2):
     (sum u g, sum t z, sum t) over [:count] in a fixed order (four partial sums each).
@@ -543,7 +546,7 @@ def _component_sums(scale, e, g, g_sq, c, z, count):
     return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3), (c0 + c1) + (c2 + c3)
 
 
-@_compiled
+@_inlined
 def _total(a, count):
     """sum a[:count] in a fixed order (four partial sums)."""
     s0 = s1 = s2 = s3 = 0.0
@@ -560,31 +563,31 @@ def _total(a, count):
     return (s0 + s1) + (s2 + s3)
 
 
-@_compiled
+@_inlined
 def _copy(source, target, count):
     for p in range(count):
         target[p] = source[p]
 
 
-@_compiled
+@_inlined
 def _product(a, b, target, count):
     for p in range(count):
         target[p] = a[p] * b[p]
 
 
-@_compiled
+@_inlined
 def _scaled(source, factor, target, count):
     for p in range(count):
         target[p] = factor * source[p]
 
 
-@_compiled
+@_inlined
 def _add_scaled(source, factor, target, count):
     for p in range(count):
         target[p] += factor * source[p]
 
 
-@_compiled
+@_inlined
 def _dot(a, b, count):
     """sum a[:count] * b[:count] in a fixed order (four interleaved partial sums)."""
     s0 = s1 = s2 = s3 = 0.0

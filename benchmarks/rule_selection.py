@@ -40,19 +40,14 @@ import numpy as np
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from gradient_cost import settings  # noqa: E402
+from gradient_cost import nodes_per_evaluation, settings  # noqa: E402
 from references import reference_1d, reference_2d  # noqa: E402
 from test_mixture import COLLINEAR_CASES as MIXTURE_CASES  # noqa: E402
 from test_population import COLLINEAR_CASES  # noqa: E402
 
 from scorematch.mixture import mixture_loss_and_gradient  # noqa: E402
-from scorematch.population import (  # noqa: E402
-    population_loss_and_gradient,
-    quadrature_points,
-    relative_to_target,
-    span_basis,
-)
-from scorematch.quadrature import LineRule, outer_node_counts  # noqa: E402
+from scorematch.population import population_loss_and_gradient  # noqa: E402
+from scorematch.quadrature import LineRule  # noqa: E402
 
 CRITERION = 1e-10
 LEGENDRE_NODES = (5, 6, 7, 8, 9, 10)
@@ -121,18 +116,6 @@ def errors(case, rule):
     return abs(loss[0] - ref_loss) / loss_scale, np.abs(grad[0] - ref_grad).max() / grad_scale
 
 
-def nodes_per_evaluation(mu, rule):
-    """Mean over the runs mu (R, n, d) (mu* = 0) of the integration nodes of positive weight."""
-    relative = relative_to_target(mu, np.zeros(mu.shape[-1]))
-    basis, rank = span_basis(relative)
-    counts = []
-    for r in range(len(mu)):
-        coords = (relative[r] @ basis[r, : rank[r]].T)[None]
-        outer = outer_node_counts(coords[..., 1:], rule=rule)[0]
-        counts.append((quadrature_points(coords, rule=rule, outer_nodes=outer)[1] > 0).sum())
-    return float(np.mean(counts))
-
-
 def with_first_tier(rule, nodes):
     schedule = ((rule.hermite_schedule[0][0], nodes),) + rule.hermite_schedule[1:]
     return replace(rule, hermite_schedule=schedule)
@@ -163,7 +146,7 @@ def main():
         line_rule = LineRule(legendre_nodes=nodes, base_panel_width=width, grading=grading, grading_reach=reach)
         # the line rule is chosen with the most first-tier outer nodes, then the tier
         rule = with_first_tier(line_rule, max(FIRST_TIER_NODES))
-        candidates.append((nodes_per_evaluation(k1_runs, rule), rule))
+        candidates.append((nodes_per_evaluation(k1_runs, rule=rule), rule))
     candidates.sort(key=lambda item: item[0])
     print(f"{'k=1 nodes':>9s} {'worst err':>9s} {'worst case':28s} rule (L, base width, grading, reach)")
     chosen = None
@@ -189,7 +172,7 @@ def main():
         outer_errors = [outer_rule_error(mu, rule) for mu in (near_collinear, at_limit)]
         print(
             f"first tier {nodes} outer nodes: "
-            f"k=3 near-collinear nodes {nodes_per_evaluation(near_collinear, rule):.0f}, "
+            f"k=3 near-collinear nodes {nodes_per_evaluation(near_collinear, rule=rule):.0f}, "
             f"worst err {error:.1e} ({name}); against 40 outer nodes: benchmark run {outer_errors[0]:.1e}, "
             f"at spread {limit} {outer_errors[1]:.1e}"
         )

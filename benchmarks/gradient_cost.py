@@ -9,7 +9,9 @@ Prints one table from one run: for each setting, the wall time per GD step of
   was before the compiled one,
 - Monte Carlo minibatch steps with B samples per run and step (compiled, samples drawn by
   numpy each block of steps),
-and the relative error of the step's gradient (max-abs error / max-abs gradient, median
+the integration points per run and evaluation (nodes of positive weight, the compiled
+engine's work; mean over the first 20 runs; B for Monte Carlo), and the relative error
+of the step's gradient (max-abs error / max-abs gradient, median
 over runs) against a reference: scipy's adaptive quadrature for k = 1, the same rule with
 40 outer Gauss-Hermite nodes whatever the spread for k = 3.  Then the first-call compile
 time (empty cache) and the load time from the cache, each in a fresh process.
@@ -30,8 +32,13 @@ from scipy import integrate
 from scorematch.dynamics import Dynamics, gradient_descent
 from scorematch.engine import sampled
 from scorematch.mixture import MIXTURE_GD, mixture_loss_and_gradient, truth_means
-from scorematch.population import population_loss_and_gradient
-from scorematch.quadrature import LineRule
+from scorematch.population import (
+    population_loss_and_gradient,
+    quadrature_points,
+    relative_to_target,
+    span_basis,
+)
+from scorematch.quadrature import LineRule, outer_node_counts
 
 N, D = 5, 3
 ETA = 1e-3  # small: the parameters stay in their class while the steps are timed
@@ -82,6 +89,18 @@ def quad_gradient_1d(c):
         ]
 
     return np.array([component(i) for i in range(len(c))])
+
+
+def nodes_per_evaluation(mu, *, rule=LineRule()):
+    """Mean over the runs mu (R, n, d) (mu* = 0) of the integration nodes of positive weight."""
+    relative = relative_to_target(mu, np.zeros(mu.shape[-1]))
+    basis, rank = span_basis(relative)
+    counts = []
+    for r in range(len(mu)):
+        coords = (relative[r] @ basis[r, : rank[r]].T)[None]
+        outer = outer_node_counts(coords[..., 1:], rule=rule)[0]
+        counts.append((quadrature_points(coords, rule=rule, outer_nodes=outer)[1] > 0).sum())
+    return float(np.mean(counts))
 
 
 def relative_error(grad, ref):
@@ -153,21 +172,25 @@ def main():
         error = relative_error(exact, ref)
         t_numpy = numpy_seconds_per_step(mu, steps=5 if runs > 1 else 40)
         t_new = compiled_seconds_per_step(mu, steps=40 if runs > 1 else 2000)
-        rows.append((name, "compiled engine", runs, t_new, error, t_numpy / t_new))
-        rows.append((name, "numpy engine", runs, t_numpy, error, 1.0))
+        nodes = nodes_per_evaluation(mu[:20])
+        rows.append((name, "compiled engine", runs, nodes, t_new, error, t_numpy / t_new))
+        rows.append((name, "numpy engine", runs, nodes, t_numpy, error, 1.0))
         for batch in (1_000, 10_000, 100_000):
             if runs * batch > 3_000_000:
-                rows.append((name, f"Monte Carlo B={batch:.0e}", runs, np.nan, np.nan, np.nan))
+                rows.append((name, f"Monte Carlo B={batch:.0e}", runs, batch, np.nan, np.nan, np.nan))
                 continue
             t_mc = compiled_seconds_per_step(
                 mu, steps=20 if runs * batch > 1e5 else 200, dynamics=Dynamics(batch_size=batch)
             )
             samples = rng.standard_normal((len(ref), batch, D))
             mc_error = relative_error(sampled(mu[: len(ref)], np.zeros(D), samples=samples)[1], ref)
-            rows.append((name, f"Monte Carlo B={batch:.0e}", runs, t_mc, mc_error, t_numpy / t_mc))
-    print(f"{'setting':34s} {'estimator':22s} {'runs':>5s} {'s/step':>10s} {'rel. error':>10s} {'numpy/this':>10s}")
-    for name, estimator, runs, t, err, ratio in rows:
-        print(f"{name:34s} {estimator:22s} {runs:5d} {t:10.2e} {err:10.1e} {ratio:10.1f}")
+            rows.append((name, f"Monte Carlo B={batch:.0e}", runs, batch, t_mc, mc_error, t_numpy / t_mc))
+    print(
+        f"{'setting':34s} {'estimator':22s} {'runs':>5s} {'points/run':>10s} {'s/step':>10s} "
+        f"{'rel. error':>10s} {'numpy/this':>10s}"
+    )
+    for name, estimator, runs, points, t, err, ratio in rows:
+        print(f"{name:34s} {estimator:22s} {runs:5d} {points:10.0f} {t:10.2e} {err:10.1e} {ratio:10.1f}")
     print(f"compile, first call in a fresh process (empty cache): {compile_time:.1f} s")
     print(f"load from the cache, first call in a fresh process:   {cached_time:.1f} s")
     print()

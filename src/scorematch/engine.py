@@ -48,6 +48,9 @@ from scorematch.quadrature import (
 # descent reports as divergence, rather than an exception)
 _compiled = njit(cache=True, error_model="numpy")
 _compiled_parallel = njit(cache=True, error_model="numpy", parallel=True)
+# the per-point loops, inlined into their callers: a call per row and pass costs more than
+# the loop itself at a few hundred points
+_inlined = njit(cache=True, error_model="numpy", inline="always")
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _EPS = float(np.finfo(np.float64).eps)
@@ -60,6 +63,7 @@ RuleTables = namedtuple(
         "half_width",  # float: the line is integrated over [-half_width, half_width]
         "base",  # (E0,) uniform base edges
         "offsets",  # (O,) grading offsets of a crossing's edges, in transition widths
+        "grading_reach",  # float: graded edges farther than this from their crossing are left out
         "legendre_t",  # (L,) Gauss-Legendre nodes on [-1, 1]
         "legendre_w",  # (L,) and weights
         "n_keep",  # int: crossings per line that get graded edges (all groups)
@@ -90,6 +94,7 @@ def rule_tables(rule, *, group_sizes):
         float(rule.half_width),
         base_edges(rule),
         grading_offsets(rule),
+        float(rule.grading_reach),
         legendre_t,
         legendre_w,
         int(sum(kept)),
@@ -358,7 +363,7 @@ _EXP_FLOOR = -708.0
 _INVERSE_FACTORIALS = tuple(1.0 / math.factorial(m) for m in range(14))
 
 
-@_compiled
+@_inlined
 def _exp_shifted(x, top, count, shifted):
     """x[:count] <- exp(x[:count] - top[:count]) for x <= top; shifted: float work array."""
     bits = shifted.view(np.int64)
@@ -482,7 +487,7 @@ def _accumulate_block(coords, n_students, points, weights, count, block, acc, em
             acc[i, 2 * k] += _total(term, count)
 
 
-@_compiled
+@_inlined
 def _softmax_rows(e, first, end, top, count, shifted):
     """Softmax over rows [first, end) of e in log-sum-exp form, in place up to the
     normaliser: e_i <- exp(logit_i - max), top <- 1 / sum_m e_m (the weights are top e_i)."""
@@ -500,7 +505,7 @@ def _softmax_rows(e, first, end, top, count, shifted):
         top[p] = 1.0 / top[p]
 
 
-@_compiled
+@_inlined
 def _component_sums(scale, e, g, g_sq, c, z, count):
     """One component's sums for k = 1, with u = scale e (= W w_i) and t = u (c g - g^2):
     (sum u g, sum t z, sum t) over [:count] in a fixed order (four partial sums each).
@@ -541,7 +546,7 @@ def _component_sums(scale, e, g, g_sq, c, z, count):
     return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3), (c0 + c1) + (c2 + c3)
 
 
-@_compiled
+@_inlined
 def _total(a, count):
     """sum a[:count] in a fixed order (four partial sums)."""
     s0 = s1 = s2 = s3 = 0.0
@@ -558,31 +563,31 @@ def _total(a, count):
     return (s0 + s1) + (s2 + s3)
 
 
-@_compiled
+@_inlined
 def _copy(source, target, count):
     for p in range(count):
         target[p] = source[p]
 
 
-@_compiled
+@_inlined
 def _product(a, b, target, count):
     for p in range(count):
         target[p] = a[p] * b[p]
 
 
-@_compiled
+@_inlined
 def _scaled(source, factor, target, count):
     for p in range(count):
         target[p] = factor * source[p]
 
 
-@_compiled
+@_inlined
 def _add_scaled(source, factor, target, count):
     for p in range(count):
         target[p] += factor * source[p]
 
 
-@_compiled
+@_inlined
 def _dot(a, b, count):
     """sum a[:count] * b[:count] in a fixed order (four interleaved partial sums)."""
     s0 = s1 = s2 = s3 = 0.0
@@ -658,13 +663,14 @@ def _line_edges(line, tables):
             if steepness[best] == 0.0 or not math.isfinite(location[best]):
                 continue
             for o in range(tables.offsets.shape[0]):
-                edge = location[best] + tables.offsets[o] / steepness[best]
-                if -half_width < edge < half_width:
+                distance = tables.offsets[o] / steepness[best]
+                edge = location[best] + distance
+                if abs(distance) <= tables.grading_reach and -half_width < edge < half_width:
                     edges[count] = edge
                     count += 1
         first = tables.groups[group, 0]
         first_pair = end_pair
-    edges[:count] = np.sort(edges[:count])
+    edges[:count].sort()  # in place: no allocation per line
     return count
 
 

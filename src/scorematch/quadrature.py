@@ -26,12 +26,26 @@ _SQRT_2PI = np.sqrt(2.0 * np.pi)
 class LineRule:
     """Parameters of the adaptive 1-D rule and of the outer Gauss-Hermite rule.
 
+    The defaults follow one accuracy criterion, stated before any cost was measured: the
+    default rule is the cheapest rule of a family (Gauss-Legendre nodes per panel, base
+    panel width, grading offsets, grading reach, outer nodes of the smallest-spread tier)
+    whose worst relative error on loss and gradient over the exact classes is <= 1e-10, a
+    100x margin under the 1e-8 that population-exact means.  Exact classes: the k = 1
+    collinear and tail cases of tests/test_population.py and the collinear mixture cases of
+    tests/test_mixture.py (scipy adaptive quadrature), the near-collinear tail case of
+    tests/test_population.py (nested adaptive quadrature), the `clustered` and `fig1_M6`
+    classes of tests/data/span_references.npz (k = 2 and 3); cost: nodes per evaluation
+    on the k = 1 and near-collinear k = 3 runs of benchmarks/gradient_cost.py.  The
+    family, the measurement and the choice: benchmarks/rule_selection.py.
+
     half_width: the line is integrated over [-half_width, half_width]; the Gaussian mass
         outside is 2 * Phi(-half_width) (about 4e-28 at the default 11).
     base_panel_width: the widest panel allowed away from crossings.
     legendre_nodes: Gauss-Legendre nodes per panel.
     grading: offsets (in units of the transition width) of the extra panel edges placed
         on each side of every logit crossing.
+    grading_reach: graded edges farther than this from their crossing are left out (there
+        the base panels already see a smooth transition).
     max_crossings: how many crossings per line get graded edges: the ones closest to the
         upper envelope of the logits.  None means n - 1, the most breakpoints an upper
         envelope of n lines can have; crossings off the envelope are invisible (both
@@ -40,17 +54,18 @@ class LineRule:
         widely across the outer axes; the most the rule uses.
     hermite_schedule: (spread, nodes) pairs: when every outer coordinate of every
         parameter is at most `spread` in absolute value, `nodes` outer nodes suffice
-        (the slice integrals then vary slowly; measured worst relative error <= 1e-10 on
-        loss and gradient against 40 nodes, see tests/test_population.py).
+        (the slice integrals then vary slowly).  The first tier's count follows the
+        criterion above (also checked against 40 outer nodes at its spread limit).
     """
 
     half_width: float = 11.0
-    base_panel_width: float = 2.0
+    base_panel_width: float = 3.7
     legendre_nodes: int = 10
-    grading: tuple[float, ...] = (0.5, 1.5, 4.0, 10.0, 25.0)
+    grading: tuple[float, ...] = (1.0, 3.0, 8.0, 20.0)
+    grading_reach: float = 4.0
     max_crossings: int | None = None
     hermite_nodes: int = 16
-    hermite_schedule: tuple[tuple[float, int], ...] = ((0.03, 4), (0.08, 6), (0.15, 8))
+    hermite_schedule: tuple[tuple[float, int], ...] = ((0.03, 3), (0.08, 6), (0.15, 8))
 
 
 def gauss_hermite_standard(n_nodes):
@@ -153,7 +168,8 @@ def _graded_crossing_edges(intercepts, slopes, *, rule):
         steepness = np.take_along_axis(steepness, keep, axis=1)
     offsets = grading_offsets(rule)
     with np.errstate(divide="ignore", invalid="ignore"):
-        graded = location[..., None] + offsets / steepness[..., None]
+        distance = offsets / steepness[..., None]
+        graded = np.where(np.abs(distance) <= rule.grading_reach, location[..., None] + distance, np.nan)
     return graded.reshape(len(intercepts), -1)
 
 

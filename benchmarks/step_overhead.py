@@ -8,17 +8,22 @@ each called many times in one compiled loop, of
   Gauss-Legendre nodes per panel (the nodes column: integration nodes per evaluation),
 - one step's direction (engine._step_direction: the evaluation plus the step's own
   bookkeeping) and the whole step (engine._advance per step), default rule,
-- the integrand on a block of points (engine._accumulate_block) for several point counts.
+- the integrand on a block of points (engine._accumulate_block) for several point counts,
+- a GD step per run for the benchmark's 200 batched k = 1 runs on 1 and 2 threads
+  (scorematch.dynamics.gradient_descent, 100 steps): how much the batched row of
+  benchmarks/gradient_cost.py gains from a free second core.
 What does not shrink with the nodes is per-call cost.
 """
 
 import time
 
+import numba
 import numpy as np
-from gradient_cost import nodes_per_evaluation
+from gradient_cost import nodes_per_evaluation, settings
 from numba import njit
 
 from scorematch import engine
+from scorematch.dynamics import gradient_descent
 from scorematch.quadrature import LineRule
 
 STATE = np.array([2.2e-4, -8.75, -7.56, -6.54, -8.89])  # the benchmark's one k = 1 run (rounded)
@@ -91,6 +96,16 @@ def main():
     for count in (8, 100, 400):
         seconds = seconds_per_call(repeat_block, mu[:, :1].copy(), points, weights, count, block, acc)
         print(f"{'integrand on a block of points':44s} {count:>6d} {seconds:9.2e}")
+    batch = dict(settings(np.random.default_rng(0)))["k=1 collinear tail, 200 runs"]
+    gradient_descent(batch, np.zeros(3), eta=1e-3, record_at=[0, 1])
+    available = numba.get_num_threads()
+    for threads in (1, 2):
+        numba.set_num_threads(min(threads, available))
+        start = time.perf_counter()
+        gradient_descent(batch, np.zeros(3), eta=1e-3, record_at=[0, 100])
+        seconds = (time.perf_counter() - start) / (100 * len(batch))
+        print(f"{f'GD step per run, 200 runs, {min(threads, available)} thread(s)':44s} {'':>6s} {seconds:9.2e}")
+    numba.set_num_threads(available)
 
 
 if __name__ == "__main__":

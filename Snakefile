@@ -55,14 +55,9 @@ localrules:
 rule all:
     default_target: True
     input:
-        all_figures(),
-        rate_targets(),
-        theorem_targets(),
-        beyond_targets(),
+        stage_targets(),
         "results/claims.csv",
         "results/claims.md",
         "results/claims.json",
-        step_size_targets(),
-        mixture_targets(),
         "results/provenance.csv",
         REPORT_PAGES,

@@ -1,19 +1,16 @@
 """Rule claims: every claim of the registry on every case it is measured on ->
 results/claims.csv, results/claims.md and results/claims.json."""
 
-import csv
-import io
-
-from scorematch.claims import (
-    CLAIM_COLUMNS,
-    case_measurements,
-    claims_markdown,
-    evaluate,
-    registry,
-    state_counts,
-    stationary_measurements,
+from scorematch.claims import CLAIM_COLUMNS, case_measurements, claims_markdown, evaluate, registry, state_counts
+from scorematch.pipeline import (
+    load_json,
+    load_results,
+    rule_logger,
+    save_csv,
+    save_json,
+    save_text,
+    snakemake_provenance,
 )
-from scorematch.pipeline import load_json, load_results, rule_logger, save_json, save_text, snakemake_provenance
 
 params = snakemake.params
 settings = params.settings
@@ -23,7 +20,7 @@ for path in snakemake.input.fits:
     document = load_json(path)
     for case, fit in document["cases"].items():
         fits[f"{document['experiment']}/{case}"] = fit
-measured = {"thm3_1/stationary": stationary_measurements(load_json(snakemake.input.stationary))}
+measured = {"thm3_1/stationary": load_json(snakemake.input.stationary)}
 for name, path in zip(params.case_names, snakemake.input.results):
     measured[name] = case_measurements(params.specs[name], load_results(path), fits.get(name), settings=settings)
     logger.info("%s: %s", name, {k: v for k, v in measured[name].items() if k != "fit"})
@@ -38,11 +35,7 @@ counts = state_counts(rows)
 logger.info("counts per state: %s", counts)
 
 provenance = snakemake_provenance(snakemake, experiment="claims", section=settings, run_seeds=[])
-buffer = io.StringIO()
-writer = csv.DictWriter(buffer, fieldnames=list(CLAIM_COLUMNS), lineterminator="\n", extrasaction="ignore")
-writer.writeheader()
-writer.writerows(rows)
-save_text(snakemake.output.csv, buffer.getvalue(), provenance=provenance)
+save_csv(snakemake.output.csv, rows, columns=CLAIM_COLUMNS, provenance=provenance)
 header = "# Claims\n\nEvery claim of the paper, measured under its hypotheses (src/scorematch/claims.py).\n\n"
 save_text(snakemake.output.md, header + claims_markdown(rows), provenance=provenance)
 save_json(snakemake.output.json, {"counts": counts, "claims": rows}, provenance=provenance)

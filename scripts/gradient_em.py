@@ -2,10 +2,9 @@
 gradient only) from the initial parameters of a score-matching case, same eta and step
 grid -> results/gradient_em/{experiment}--{case}.npz."""
 
-import numpy as np
-
 from scorematch.experiment import descend_and_classify
 from scorematch.other_dynamics import GRADIENT_EM
+from scorematch.outcomes import value_counts
 from scorematch.pipeline import load_results, rule_logger, run_logging, save_run_results
 from scorematch.seeding import case_seed_name
 
@@ -21,8 +20,7 @@ arrays = descend_and_classify(
     dynamics=GRADIENT_EM,
     **run_logging(logger, n_steps=spec["n_steps"]),
 )
-labels, counts = np.unique(arrays["outcome"], return_counts=True)
-logger.info("outcomes: %s", dict(zip(labels.tolist(), counts.tolist())))
+logger.info("outcomes: %s", value_counts(arrays["outcome"]))
 seed_name = case_seed_name(spec, snakemake.params.case)
 save_run_results(
     snakemake,

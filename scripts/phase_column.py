@@ -7,11 +7,10 @@ every M and every eta: common random numbers across the grid and across step siz
 
 import numpy as np
 
-from scorematch.experiment import descend_and_classify
+from scorematch.experiment import descend_and_classify, integration_rule
 from scorematch.outcomes import outcome_fractions
 from scorematch.phase import phase_initial
 from scorematch.pipeline import rule_logger, run_logging, save_run_results
-from scorematch.quadrature import LineRule
 from scorematch.seeding import STREAM_INIT, run_generators
 
 section = snakemake.params.section
@@ -42,7 +41,7 @@ run = descend_and_classify(
     initial,
     mu_star,
     section,
-    rule=LineRule(hermite_nodes=section["hermite_nodes"]),
+    rule=integration_rule(section),
     **run_logging(logger, n_steps=section["n_steps"]),
 )
 shape = (len(sigmas), runs)

@@ -10,11 +10,6 @@ labels = [
     for case, arrays in zip(snakemake.params.cases, results)
 ]
 fig = figure1(results, labels=labels)
-provenance = snakemake_provenance(
-    snakemake,
-    experiment="fig1",
-    section=snakemake.params.section,
-    run_seeds=[],
-)
+provenance = snakemake_provenance(snakemake, experiment="fig1", section=snakemake.params.section, run_seeds=[])
 save_figure(fig, [snakemake.output.pdf, snakemake.output.png], provenance=provenance)
 logger.info("wrote %s", list(snakemake.output))

@@ -21,23 +21,16 @@ args = parser.parse_args()
 claims = json.loads((args.results / "claims.json").read_text())
 step_size_path = args.results / "step_size.json"
 step_rows = json.loads(step_size_path.read_text())["rows"] if step_size_path.exists() else []
-
-
-def summary(name):
-    """A results JSON, or None when that experiment was not run."""
-    path = args.results / name
-    return json.loads(path.read_text()) if path.exists() else None
-
-
 lines = []
+# the summaries of the experiments that were run
 for name, table in (
     ("phase/critical_spread.json", readme_tables.phase_lines),
     ("noise_scale/fractions.json", readme_tables.noise_scale_lines),
     ("gradient_em/summary.json", lambda s: readme_tables.method_lines("Gradient EM", s)),
     ("alternatives/summary.json", lambda s: readme_tables.method_lines("Other dynamics", s)),
 ):
-    if summary(name) is not None:
-        lines += table(summary(name))
+    if (args.results / name).exists():
+        lines += table(json.loads((args.results / name).read_text()))
 mixture = {}
 for directory in [args.results / "mixture", *sorted(args.results.glob("mixture_*"))]:
     kinds = [directory / f"{kind}.json" for kind in MIXTURE_KINDS]

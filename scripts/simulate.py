@@ -1,8 +1,7 @@
 """Rule simulate: run one experiment case (all seeds in one batch) and save it."""
 
-import numpy as np
-
 from scorematch.experiment import run_specification
+from scorematch.outcomes import value_counts
 from scorematch.pipeline import rule_logger, run_logging, save_run_results
 from scorematch.seeding import case_seed_name
 
@@ -18,5 +17,4 @@ arrays = run_specification(
     **run_logging(logger, n_steps=spec["n_steps"]),
 )
 save_run_results(snakemake, arrays, experiment=name, section=spec, seed_name=seed_name, runs=spec["runs"])
-labels, counts = np.unique(arrays["outcome"], return_counts=True)
-logger.info("outcomes: %s", dict(zip(labels.tolist(), counts.tolist())))
+logger.info("outcomes: %s", value_counts(arrays["outcome"]))

@@ -2,10 +2,7 @@
 results/step_size.csv and results/step_size.json (outcome fractions, tail exponent,
 eta * lambda_max)."""
 
-import csv
-import io
-
-from scorematch.pipeline import load_results, rule_logger, save_json, save_text, snakemake_provenance
+from scorematch.pipeline import load_results, rule_logger, save_csv, save_json, snakemake_provenance
 from scorematch.seeding import STREAM_SAMPLING, run_generators, run_spawn_key
 from scorematch.step_size import step_size_row
 
@@ -32,9 +29,5 @@ for (base, eta, spec), path in zip(params.jobs, snakemake.input):
 provenance = snakemake_provenance(
     snakemake, experiment="step_size", section={"jobs": params.jobs, "fit": params.fit_settings}, run_seeds=seeds
 )
-buffer = io.StringIO()
-writer = csv.DictWriter(buffer, fieldnames=list(rows[0]), lineterminator="\n")
-writer.writeheader()
-writer.writerows(rows)
-save_text(snakemake.output.csv, buffer.getvalue(), provenance=provenance)
+save_csv(snakemake.output.csv, rows, columns=rows[0], provenance=provenance)
 save_json(snakemake.output.json, {"rows": rows}, provenance=provenance)

@@ -61,8 +61,6 @@ def test_gradient_em_matches_monte_carlo_of_stein_form(mu, mu_star):
 def test_gradient_em_is_not_the_full_gradient():
     # away from the mixture fixed points the second term of the score-matching gradient
     # is nonzero: the EM direction must differ from the full gradient
-    from scorematch.population import population_loss_and_gradient
-
     mu = np.array([[[0.3], [-1.2], [2.0]]])
     full = population_loss_and_gradient(mu, np.array([1.5]))[1]
     em = gradient_em_direction(mu, np.array([1.5]))
@@ -74,19 +72,17 @@ def test_gradient_em_vanishes_at_target():
     assert np.abs(gradient_em_direction(mu, np.array([0.7, 0.7]))).max() < 1e-12
 
 
-def test_critical_spread_interpolates_in_log_sigma():
-    sigmas = np.array([1e-4, 1e-3, 1e-2, 1e-1])
-    value, status = critical_spread(sigmas, [1.0, 1.0, 0.75, 0.25])
+@pytest.mark.parametrize(
+    "fraction, expected",
+    [
+        ([1.0, 1.0, 0.75, 0.25], 10**-1.5),  # interpolated in log sigma
+        ([1.0, 0.2, 0.6, 0.0], 10 ** (-2 + 0.1 / 0.6)),  # non-monotone: the largest crossing, after 1e-2
+    ],
+)
+def test_critical_spread_interpolates_the_largest_crossing_in_log_sigma(fraction, expected):
+    value, status = critical_spread(np.array([1e-4, 1e-3, 1e-2, 1e-1]), fraction)
     assert status == "ok"
-    assert value == pytest.approx(10**-1.5, rel=1e-12)
-
-
-def test_critical_spread_takes_the_largest_crossing():
-    sigmas = np.array([1e-4, 1e-3, 1e-2, 1e-1])
-    # non-monotone: 1e-3 dips below 0.5, 1e-2 is back above; the crossing after 1e-2
-    value, status = critical_spread(sigmas, [1.0, 0.2, 0.6, 0.0])
-    assert status == "ok"
-    assert value == pytest.approx(10 ** (-2 + 0.1 / 0.6), rel=1e-12)
+    assert value == pytest.approx(expected, rel=1e-12)
 
 
 def test_critical_spread_edges():

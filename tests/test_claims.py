@@ -7,10 +7,10 @@ synthetic curves with known local slopes; never from the code under test.
 """
 
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from workflow_copy import REPO
 
 from scorematch.claims import (
     HYPOTHESES,
@@ -18,7 +18,6 @@ from scorematch.claims import (
     binomial_interval,
     claims_markdown,
     evaluate,
-    largest_hessian_eigenvalues,
     measured_on,
     noise_scale_threshold,
     registry,
@@ -26,8 +25,8 @@ from scorematch.claims import (
 )
 from scorematch.config import load_config, resolve_case
 from scorematch.rate_summary import fit_case
+from scorematch.theorems import largest_hessian_eigenvalues
 
-REPO = Path(__file__).resolve().parents[1]
 CONFIG = load_config([REPO / "config.yaml"])
 SETTINGS = CONFIG["claims"]
 CLAIMS = {c.id: c for c in registry(eps=SETTINGS["thresholds"]["eps"])}
@@ -59,7 +58,6 @@ def measured(**overrides):
         "count_lead": 1,
         "undecided": 0,
         "distance_ratio": 0.01,
-        "distance_slope": -1.0,
         "fit": None,
     }
     return base | overrides

@@ -5,11 +5,10 @@ the runtime environment holds every third-party module a job imports."""
 import ast
 import re
 import sys
-from pathlib import Path
 
 import yaml
+from workflow_copy import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 RUNTIME = REPO / "workflow/envs/runtime.yaml"
 # import name -> distribution name, where they differ
 DISTRIBUTION = {"yaml": "pyyaml", "PIL": "pillow"}

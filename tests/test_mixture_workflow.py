@@ -2,7 +2,7 @@
 schedules only its kind's chain; adding a separation reruns only the new case."""
 
 import pytest
-from workflow_copy import SMALL, copy_workflow, scheduled_jobs, snakemake
+from workflow_copy import SMALL, copy_workflow, scheduled, snakemake
 
 # a few steps and seeds: enough records for the rates stage's 1.5-decade tail window
 TINY = """mixture:
@@ -21,20 +21,15 @@ def workdir(tmp_path):
     return workdir
 
 
-def scheduled(workdir, *targets, configfiles):
-    result = snakemake(workdir, "--cores", "1", "-n", *targets, configfiles=configfiles)
-    return [(rule, wildcards) for _, rule, wildcards in scheduled_jobs(result.stdout + result.stderr)]
-
-
 def test_mixture_figure_schedules_only_its_kind(workdir):
-    jobs = scheduled(workdir, "figures/mixture_over.png", configfiles=(SMALL,))
+    jobs = scheduled(workdir, "figures/mixture_over.png")
     assert sorted({rule for rule, _ in jobs}) == ["mixture_case", "mixture_summary", "plot_mixture"]
     cases = [w for rule, w in jobs if rule == "mixture_case"]
     assert len(cases) == 4 and all("section=mixture, kind=over" in w for w in cases)
 
 
 def test_further_truth_figure_schedules_only_its_own_chain(workdir):
-    jobs = scheduled(workdir, "figures/mixture_K3_line_over.png", configfiles=(SMALL,))
+    jobs = scheduled(workdir, "figures/mixture_K3_line_over.png")
     cases = [w for rule, w in jobs if rule == "mixture_case"]
     assert cases == ["section=mixture_K3_line, kind=over, n=4, delta=4"]
     assert ("plot_mixture", "section=mixture_K3_line, kind=over") in jobs

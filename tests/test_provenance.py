@@ -11,6 +11,7 @@ import sys
 import zipfile
 import zlib
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -20,11 +21,18 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from scorematch import provenance
-from scorematch.pipeline import load_results, save_figure, save_json, save_results, save_text, write_npz
+from scorematch.pipeline import (
+    load_results,
+    save_figure,
+    save_json,
+    save_results,
+    save_text,
+    snakemake_provenance,
+    write_npz,
+)
 from scorematch.provenance import (
     PROVENANCE_KEYS,
     ProvenanceError,
-    build_provenance,
     code_version,
     config_hash,
     main,
@@ -223,27 +231,23 @@ def test_package_versions(monkeypatch):
     assert versions["no-such-package-scorematch-test"] == "not installed"
 
 
-def test_build_provenance_gathers_code_and_versions_and_no_time():
-    repo = Path(__file__).resolve().parents[1]
-    arguments = dict(
-        experiment="fig1",
-        section={"eta": 1.0},
-        root_seed=1,
-        run_seeds=[(1, 0, 0)],
+def test_job_provenance_gathers_code_and_versions_and_no_time():
+    job = SimpleNamespace(
+        config={"root_seed": 1},
         rule="simulate",
         wildcards={"experiment": "fig1", "case": "M3"},
-        inputs=[],
-        outputs=[Path("results/fig1/M3.npz")],
-        repo_dir=repo,
-        command="cmd",
+        input=[],
+        output=[Path("results/fig1/M3.npz")],
+        params=SimpleNamespace(command="cmd"),
     )
-    prov = build_provenance(**arguments)
+    prov = snakemake_provenance(job, experiment="fig1", section={"eta": 1.0}, run_seeds=[(1, 0, 0)])
     assert list(prov) == list(PROVENANCE_KEYS)
-    assert prov["code"] == code_version(repo)
+    assert prov["code"] == code_version(SRC_DIR.parent)
     assert prov["versions"] == package_versions()
     assert set(prov["versions"]) == {"python", *provenance.PACKAGES}
     assert prov["outputs"] == ["results/fig1/M3.npz"]
-    assert build_provenance(**arguments) == prov  # no time stamp: reruns give equal records
+    # no time stamp: reruns give equal records
+    assert snakemake_provenance(job, experiment="fig1", section={"eta": 1.0}, run_seeds=[(1, 0, 0)]) == prov
 
 
 # --------------------------------------------------------------------------- records in files

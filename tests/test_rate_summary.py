@@ -6,12 +6,9 @@ construction (e.g. tau**-1.1 over two decades has tau L ranging by 10**0.2), nev
 off the code under test.
 """
 
-import subprocess
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from workflow_copy import REPO, snakemake
 
 from scorematch.rate_summary import (
     check_minibatch_pairing,
@@ -20,16 +17,9 @@ from scorematch.rate_summary import (
     table_rows,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 # the pipeline's recording grid shape: 0, then log-spaced integers up to 1e6
 GRID = np.concatenate([[0], np.unique(np.round(np.logspace(0, 6, 241)).astype(np.int64))])
-SETTINGS = dict(
-    tail_decades=2.0,
-    slope_window_decades=1 / 3,
-    min_tail_points=8,
-    n_boot=200,
-    level=0.95,
-)
+SETTINGS = dict(tail_decades=2.0, slope_window_decades=1 / 3, min_tail_points=8, n_boot=200, level=0.95)
 
 
 def power_law(exponent, scale=1.0):
@@ -131,16 +121,7 @@ def test_minibatch_pairing():
 
 
 def test_rates_rule_outputs_in_dry_run():
-    snakemake = Path(sys.executable).with_name("snakemake")
-    completed = subprocess.run(
-        [str(snakemake), "-n", "--forceall", "--nolock", "--configfile", "workflow/configs/small.yaml"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert completed.returncode == 0, completed.stderr + completed.stdout
-    out = completed.stdout
+    out = snakemake(REPO, "-n", "--forceall", "--nolock").stdout  # fails unless snakemake exits 0
     for rule in ("fit_rates", "gather_rates", "plot_rates", "plot_rates_minibatch", "claims"):
         assert f"rule {rule}:" in out
     for path in (

@@ -12,14 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from scorematch.rates import (
-    band_ratio,
-    bootstrap_exponent,
-    local_slopes,
-    scaled_loss_growth,
-    tail_fit,
-    tail_window,
-)
+from scorematch.rates import bootstrap_exponent, local_slopes, tail_fit, tail_window
 
 # 40 points per decade over six decades, rounded to integers as the pipeline
 # records them, with tau = 0 (the initial loss) in front.
@@ -367,49 +360,3 @@ def test_bootstrap_depends_only_on_the_generator_passed_in():
 
     np.testing.assert_array_equal(run(1), run(1))
     assert not np.array_equal(run(1), run(2))
-
-
-# ------------------------------------------ scaled_loss_growth, band_ratio
-
-
-@pytest.mark.parametrize("exponent", [-0.5, -1.0, -1.7])
-def test_scaled_loss_growth_is_exponent_plus_power_and_flips_sign(exponent):
-    loss = power_law(GRID, exponent=exponent, scale=4.0)
-    for power in np.linspace(-exponent - 0.5, -exponent + 0.5, 11):
-        growth = scaled_loss_growth(GRID, loss, power=power, lo=LO, hi=HI)
-        assert growth.shape == (1,)
-        assert growth[0] == pytest.approx(exponent + power, abs=1e-12)
-    below = scaled_loss_growth(GRID, loss, power=-exponent - 0.01, lo=LO, hi=HI)
-    above = scaled_loss_growth(GRID, loss, power=-exponent + 0.01, lo=LO, hi=HI)
-    assert below[0] < 0 < above[0]
-
-
-def test_scaled_loss_growth_verdicts_on_noisy_runs():
-    # 0.2 is ~50 standard errors of a per-run slope, so every run must agree.
-    loss = noisy_curves(np.random.default_rng(8), exponent=-1.0, scale=1.0, runs=10)
-    assert np.all(scaled_loss_growth(GRID, loss, power=1.2, lo=LO, hi=HI) > 0)
-    assert np.all(scaled_loss_growth(GRID, loss, power=0.8, lo=LO, hi=HI) < 0)
-    assert np.all(scaled_loss_growth(GRID, loss, power=0.5, lo=LO, hi=HI) < 0)
-
-
-@pytest.mark.parametrize("exponent", [-0.5, -1.0, -1.7])
-def test_band_ratio_of_exact_power_law(exponent):
-    loss = np.vstack([power_law(GRID, exponent=exponent, scale=c) for c in (0.1, 30.0)])
-    ratio = band_ratio(GRID, loss, power=-exponent, lo=LO, hi=HI)
-    assert ratio.shape == (2,)
-    assert np.max(np.abs(ratio - 1.0)) < 1e-12
-    # off the exponent by p the band is (hi / lo)**|p| (both edges on GRID)
-    for p in (-0.3, 0.4):
-        ratio = band_ratio(GRID, loss, power=-exponent + p, lo=LO, hi=HI)
-        np.testing.assert_allclose(ratio, (HI / LO) ** abs(p), rtol=1e-12)
-
-
-def test_band_ratio_survives_huge_powers_and_skips_unusable_points():
-    loss = np.vstack([power_law(GRID, exponent=-1.0, scale=1.0)] * 3)
-    in_tail = np.flatnonzero((GRID >= LO) & (GRID <= HI))
-    loss[1, in_tail[-1]] = 0.0  # drop the largest tau: band ends one point earlier
-    loss[2, in_tail] = np.nan
-    ratio = band_ratio(GRID, loss, power=60.0, lo=LO, hi=HI)
-    assert ratio[0] == pytest.approx((HI / LO) ** 59, rel=1e-10)  # tau**60 reaches 1e360: overflow unless done in logs
-    assert ratio[1] == pytest.approx((GRID[in_tail[-2]] / LO) ** 59, rel=1e-10)
-    assert np.isnan(ratio[2])

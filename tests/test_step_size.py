@@ -34,12 +34,7 @@ def test_row_fractions_and_stability_product():
         hessian_runs=2,
         rng=np.random.default_rng(0),
     )
-    assert (row["fraction_all"], row["fraction_one"], row["fraction_other"], row["fraction_diverged"]) == (
-        0.5,
-        0.25,
-        0.0,
-        0.25,
-    )
+    assert [row[f"fraction_{outcome}"] for outcome in ("all", "one", "other", "diverged")] == [0.5, 0.25, 0.0, 0.25]
     assert row["lambda_max"] == pytest.approx(2.0 / n, rel=1e-6)
     assert row["eta_lambda"] == pytest.approx(0.4 * 2.0 / n, rel=1e-6)
     assert row["exponent"] == pytest.approx(-1.0, abs=1e-9)

@@ -66,7 +66,8 @@ def test_full_gradient_vanishes_at_the_stationary_point(point):
 def test_hessian_is_symmetric_and_matches_second_differences_of_the_loss(point):
     mu = line_configuration([point["a_star"]], n=N, d=D)[0]
     mu_star = np.zeros(D)
-    hessian, asymmetry = finite_difference_hessian(mu, mu_star, step=1e-5)
+    hessians, asymmetry = finite_difference_hessian(mu[None], mu_star, step=1e-5)
+    hessian = hessians[0]
     assert asymmetry < 1e-8
     np.testing.assert_array_equal(hessian, hessian.T)
     h = 1e-3

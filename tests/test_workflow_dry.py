@@ -6,7 +6,7 @@ scripts), so the tree's results are never touched.  The package is the installed
 """
 
 import pytest
-from workflow_copy import REPO, SMALL, copy_workflow, scheduled_jobs, snakemake
+from workflow_copy import REPO, SMALL, copy_workflow, scheduled, snakemake
 
 
 @pytest.fixture
@@ -14,24 +14,13 @@ def workdir(tmp_path):
     return copy_workflow(tmp_path)
 
 
-def dry_run(workdir, *targets, configfiles=(SMALL,)):
-    """What `snakemake -n targets` prints, with the small config (then configfiles, in order)."""
-    result = snakemake(workdir, "--cores", "2", "-n", *targets, configfiles=configfiles)
-    return result.stdout + result.stderr
-
-
-def scheduled(output):
-    """(rule, wildcards) of every job a dry run lists, the final 'all' excluded."""
-    return [(rule, wildcards) for _, rule, wildcards in scheduled_jobs(output) if rule != "all"]
-
-
 def test_one_figure_schedules_only_its_chain(workdir):
-    jobs = scheduled(dry_run(workdir, "figures/thm3_1.pdf"))
+    jobs = scheduled(workdir, "figures/thm3_1.pdf")
     assert sorted(rule for rule, _ in jobs) == ["plot_thm3_1", "thm3_1_escape", "thm3_1_stationary"]
 
 
 def test_one_gd_figure_schedules_only_its_cases(workdir):
-    jobs = scheduled(dry_run(workdir, "figures/thm3_4.pdf"))
+    jobs = scheduled(workdir, "figures/thm3_4.pdf")
     rules = sorted({rule for rule, _ in jobs})
     assert rules == ["plot_theorem", "simulate"]
     simulated = [w for rule, w in jobs if rule == "simulate"]
@@ -41,10 +30,10 @@ def test_one_gd_figure_schedules_only_its_cases(workdir):
 def test_changed_section_reruns_only_its_experiment(workdir):
     targets = ["figures/thm3_4.pdf", "results/thm3_1/stationary_point.json"]
     snakemake(workdir, "--cores", "2", *targets)
-    assert scheduled(dry_run(workdir, *targets)) == []
+    assert scheduled(workdir, *targets) == []
     extra = workdir / "eta.yaml"
     extra.write_text("thm3_4:\n  defaults:\n    eta: 0.5\n")
-    jobs = scheduled(dry_run(workdir, *targets, configfiles=(SMALL, extra)))
+    jobs = scheduled(workdir, *targets, configfiles=(SMALL, extra))
     assert jobs, "a changed eta must rerun thm3_4"
     for rule, wildcards in jobs:
         assert rule in ("simulate", "plot_theorem"), (rule, wildcards)
@@ -52,7 +41,7 @@ def test_changed_section_reruns_only_its_experiment(workdir):
 
 
 def test_claims_job_reads_every_case_and_changed_thresholds_rerun_only_it(workdir):
-    jobs = scheduled(dry_run(workdir, "results/claims.csv"))
+    jobs = scheduled(workdir, "results/claims.csv")
     rules = {rule for rule, _ in jobs}
     assert {"claims", "simulate", "fit_rates", "thm3_1_stationary"} <= rules
     assert not rules & {"plot_theorem", "plot_rates", "step_size_summary"}
@@ -62,7 +51,7 @@ def test_claims_job_reads_every_case_and_changed_thresholds_rerun_only_it(workdi
 
 
 def test_step_size_sweep_is_one_job_per_case_and_eta(workdir):
-    jobs = scheduled(dry_run(workdir, "results/step_size.csv"))
+    jobs = scheduled(workdir, "results/step_size.csv")
     sweep = [w for rule, w in jobs if rule == "simulate_step_size"]
     # the small config: 3 base cases x 5 step sizes, no other simulation
     assert len(sweep) == 15 and len(set(sweep)) == 15

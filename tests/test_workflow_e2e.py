@@ -31,10 +31,6 @@ pytestmark = pytest.mark.slow
 CHEAP_TARGETS = ["results/fig1/M3.npz", "results/thm3_5/M6.npz"]
 
 
-def small_config():
-    return load_config([REPO / "config.yaml", REPO / SMALL])
-
-
 def report_text(workdir):
     """report.html with the JSON escapes of its embedded captions undone, whitespace collapsed."""
     html = (workdir / "report.html").read_text(errors="replace")
@@ -55,7 +51,7 @@ def test_report_contains_every_figure_and_table(small_run):
 def test_report_captions_state_the_settings_of_the_config_in_use(small_run):
     """`make report` after `make small` describes the small run, not the paper-scale one."""
     html = report_text(small_run)
-    config = small_config()
+    config = load_config([REPO / "config.yaml", REPO / SMALL])
     phase, fig1 = config["phase"], config["fig1"]["defaults"]
     assert f"the same GD time {phase['gd_time']} at every eta" in html
     for name, diagram in phase_diagrams(phase).items():

@@ -35,19 +35,21 @@ def copy_workflow(destination):
     return destination
 
 
-def snakemake(workdir, *args, configfiles=(SMALL,), check=True, timeout=1200, env=None):
-    """Run snakemake in `workdir` with `args`, then --configfile `configfiles` (merged in order)."""
+def run(command, workdir, *, check, timeout, env=None):
+    """Run `command` in `workdir`; with check, an AssertionError showing its output unless it exits 0."""
     result = subprocess.run(
-        [SNAKEMAKE, *args, "--configfile", *map(str, configfiles)],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, **(env or {})},
+        command, cwd=workdir, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})}
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-2000:]}\n{result.stderr[-6000:]}")
+        raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
     return result
+
+
+def snakemake(workdir, *args, configfiles=(SMALL,), check=True, timeout=1200, env=None):
+    """Run snakemake in `workdir` with `args`, then --configfile `configfiles` (merged in order)."""
+    return run(
+        [SNAKEMAKE, *args, "--configfile", *map(str, configfiles)], workdir, check=check, timeout=timeout, env=env
+    )
 
 
 def scheduled_jobs(dry_run_output):
@@ -61,16 +63,12 @@ def scheduled_jobs(dry_run_output):
     return jobs
 
 
+def scheduled(workdir, *targets, configfiles=(SMALL,)):
+    """(rule, wildcards) of every job `snakemake -n targets` lists, the final 'all' excluded."""
+    result = snakemake(workdir, "--cores", "1", "-n", *targets, configfiles=configfiles)
+    return [(rule, wildcards) for _, rule, wildcards in scheduled_jobs(result.stdout + result.stderr) if rule != "all"]
+
+
 def make(workdir, *args, check=True, timeout=1200):
     """Run a Makefile target in `workdir` with this interpreter's venv (already set up)."""
-    installed = VENV / ".installed"
-    result = subprocess.run(
-        ["make", *args, f"VENV={VENV}", "-o", str(installed)],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"make {' '.join(args)} failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
-    return result
+    return run(["make", *args, f"VENV={VENV}", "-o", str(VENV / ".installed")], workdir, check=check, timeout=timeout)

@@ -14,22 +14,22 @@ case's measurements into a row with one of four states:
   steps).
 
 Only ``holds`` and ``fails`` are evidence about the paper.  Measurements of one case come
-from :func:`case_measurements` (GD runs) or :func:`stationary_measurements` (Theorem 3.1).
+from :func:`case_measurements` (GD runs) or Theorem 3.1's stationary_point.json.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
-from scorematch.experiment import cluster_spread_of_runs
-from scorematch.population import population_loss_and_gradient
-from scorematch.quadrature import LineRule
-from scorematch.rates import tail_fit
+from scorematch.experiment import cluster_spread_of_runs, integration_rule
+from scorematch.outcomes import converged_and_diverging
+from scorematch.theorems import largest_hessian_eigenvalues
 
 STATES = ("holds", "fails", "outside", "inconclusive")
 CLAIM_COLUMNS = (
@@ -52,23 +52,6 @@ CLAIM_COLUMNS = (
 # Measurements
 
 
-def largest_hessian_eigenvalues(final, mu_star, *, step, rule=LineRule()):
-    """(R,) largest eigenvalue of the exact loss's Hessian at each final state (R, n, d).
-
-    Central differences of the exact gradient, all 2 n d shifted states of every run in
-    one batch; the Hessian is symmetrised before eigvalsh.
-    """
-    final = np.asarray(final, dtype=np.float64)
-    runs, size = final.shape[0], final[0].size
-    shifts = step * np.eye(size).reshape(size, *final.shape[1:])
-    batch = np.concatenate([final[:, None] + shifts, final[:, None] - shifts], axis=1)
-    _, grads = population_loss_and_gradient(batch.reshape(-1, *final.shape[1:]), mu_star, rule=rule)
-    grads = grads.reshape(runs, 2, size, size)
-    hessian = (grads[:, 0] - grads[:, 1]) / (2 * step)
-    hessian = 0.5 * (hessian + np.swapaxes(hessian, 1, 2))
-    return np.linalg.eigvalsh(hessian)[:, -1]
-
-
 def noise_scale_threshold(*, n, initial_distance):
     """Theorem 2.1's noise level: log n + log M + 2 (M the unscaled initial distance)."""
     return math.log(n) + math.log(initial_distance) + 2.0
@@ -89,24 +72,6 @@ def fraction_with_interval(flags, *, level):
     return {"count": count, "runs": runs, "fraction": count / runs, "ci_lo": lo, "ci_hi": hi}
 
 
-def log_log_slope(tau, values, *, lo):
-    """(R,) least-squares slope of log(values) (R, T) on log tau over tau >= lo (one fit:
-    :func:`scorematch.rates.tail_fit`)."""
-    tau = np.asarray(tau, dtype=np.float64)
-    return tail_fit(tau, values, lo=lo, hi=float(tau[-1]))[1]
-
-
-def run_decisions(spec, arrays):
-    """Per run: (converged (R, n), undecided (R,)).  A parameter is undecided when it is
-    neither converged (final distance < converge_tol) nor diverging (beyond
-    diverge_radius and still growing): its run needs more steps to be classified."""
-    distance = arrays["distance"]
-    final = distance[:, -1, :]
-    converged = final < spec["converge_tol"]
-    diverging = (final > spec["diverge_radius"]) & (final > distance[:, -2, :])
-    return converged, ~(converged | diverging).all(axis=-1)
-
-
 def case_measurements(spec, arrays, fit, *, settings):
     """Everything the claims read from one GD case: a JSON-ready dict.
 
@@ -117,9 +82,13 @@ def case_measurements(spec, arrays, fit, *, settings):
     step_size = settings["step_size"]
     checked = arrays["final"][: step_size["hessian_runs"]]
     lam = largest_hessian_eigenvalues(
-        checked, arrays["target"], step=step_size["hessian_step"], rule=LineRule(hermite_nodes=spec["hermite_nodes"])
+        checked, arrays["target"], step=step_size["hessian_step"], rule=integration_rule(spec)
     )
-    converged, undecided = run_decisions(spec, arrays)
+    converged, diverging = converged_and_diverging(
+        arrays["distance"], converge_tol=spec["converge_tol"], diverge_radius=spec["diverge_radius"]
+    )
+    # neither converged nor diverging: the run needs more steps to be classified
+    undecided = ~(converged | diverging).all(axis=-1)
     initial = arrays["distance"][:, 0, :]
     ahead = initial.argmin(axis=-1)
     one_ahead = (np.sort(initial, axis=-1)[:, 1] > np.sort(initial, axis=-1)[:, 0]).all()
@@ -152,18 +121,7 @@ def case_measurements(spec, arrays, fit, *, settings):
         "count_lead": int(lead_ok.sum()),
         "undecided": int(undecided.sum()),
         "distance_ratio": float((largest[:, -1] / largest[:, 0]).max()),
-        "distance_slope": float(np.nanmax(log_log_slope(arrays["tau"], largest, lo=arrays["tau"][-1] / 10))),
         "fit": fit,
-    }
-
-
-def stationary_measurements(point):
-    """The claims' view of Theorem 3.1's stationary point (stationary_point.json)."""
-    return {
-        "n": point["n"],
-        "grad_norm": point["grad_norm"],
-        "loss": point["loss"],
-        "classification": point["classification"],
     }
 
 
@@ -296,7 +254,8 @@ class Claim:
     scaled_power: float | None = None
 
 
-def _registry(eps):
+def registry(*, eps):
+    """Every claim, in report order; eps: Theorem 3.7's epsilons (claims.thresholds.eps)."""
     step = ("step_size",)
     claims = [
         Claim(
@@ -490,11 +449,6 @@ def _registry(eps):
     return claims
 
 
-def registry(*, eps):
-    """Every claim, in report order; eps: Theorem 3.7's epsilons (claims.thresholds.eps)."""
-    return _registry(eps)
-
-
 # Each theorem experiment's figure: the drawing scripts/plot_theorem.py uses, what it
 # shows (the caption adds the claims measured on it) and its title.
 EXPERIMENT_FIGURES = {
@@ -570,13 +524,7 @@ def measured_on(claim, experiment_cases):
 # --------------------------------------------------------------------------------------
 # Evaluation
 
-_COMPARE = {
-    "<=": lambda v, t: v <= t,
-    "<": lambda v, t: v < t,
-    ">=": lambda v, t: v >= t,
-    ">": lambda v, t: v > t,
-    "==": lambda v, t: v == t,
-}
+_COMPARE = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq}
 
 
 def _drift_reason(claim, value, threshold, fit, tol):

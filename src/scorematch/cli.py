@@ -15,6 +15,7 @@ import numpy as np
 from scorematch.config import ConfigError, load_config, resolve_case, validate_config
 from scorematch.engine import evaluate as engine_evaluate
 from scorematch.experiment import run_specification
+from scorematch.outcomes import value_counts
 from scorematch.pipeline import write_npz
 from scorematch.population import scale_to_noise
 
@@ -84,14 +85,13 @@ def run_main(argv=None):
     name = f"{args.experiment}/{args.case}"
     arrays = run_specification(spec, root_seed=config["root_seed"], name=name)
     write_npz(args.output, arrays)
-    labels, counts = np.unique(arrays["outcome"], return_counts=True)
     print(
         json.dumps(
             {
                 "case": name,
                 "output": args.output,
                 "final_loss_median": float(np.median(arrays["loss"][:, -1])),
-                "outcomes": dict(zip(labels.tolist(), counts.tolist())),
+                "outcomes": value_counts(arrays["outcome"]),
             }
         )
     )

@@ -80,7 +80,7 @@ def cluster_spread_of_runs(spec):
 
 
 def integration_rule(spec):
-    """The quadrature rule a spec asks for."""
+    """The quadrature rule a spec (or a section with hermite_nodes) asks for."""
     return LineRule(hermite_nodes=spec["hermite_nodes"])
 
 

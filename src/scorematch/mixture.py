@@ -24,8 +24,9 @@ import numpy as np
 from scorematch import engine
 from scorematch.claims import fraction_with_interval
 from scorematch.dynamics import Dynamics
-from scorematch.experiment import descend_and_classify
-from scorematch.phase import critical_spread, fit_line, phase_initial
+from scorematch.experiment import descend_and_classify, integration_rule
+from scorematch.outcomes import converged_and_diverging, value_counts
+from scorematch.phase import critical_spread, critical_spread_law, phase_initial
 from scorematch.population import (
     integrate_in_span,
     loss_and_gradient_on_points,
@@ -34,7 +35,7 @@ from scorematch.population import (
 )
 from scorematch.quadrature import LineRule
 from scorematch.rates import bootstrap_exponent, tail_fit, tail_window
-from scorematch.theorems import finite_difference_hessian
+from scorematch.theorems import largest_hessian_eigenvalues
 
 TRUTH_LAYOUTS = ("line", "polygon")
 MIXTURE_KINDS = ("exact", "over", "small_init")
@@ -96,11 +97,6 @@ def mixture_loss_and_gradient(mu, means, *, rule=LineRule()):
     return loss.reshape(components, runs).mean(axis=0), gradient.reshape(components, runs, n, d).mean(axis=0)
 
 
-def mixture_loss(mu, means, *, rule=LineRule()):
-    """Population-exact mixture loss (R,) for mu (R, n, d) and means (K, d) or (R, K, d)."""
-    return mixture_loss_and_gradient(mu, means, rule=rule)[0]
-
-
 def component_distances(mu, means):
     """||mu_i - m_j||: (R, n, K) for mu (R, n, d) and means (K, d)."""
     return np.linalg.norm(np.asarray(mu)[:, :, None, :] - np.asarray(means)[None, None], axis=-1)
@@ -126,11 +122,11 @@ def component_outcomes(trajectory, *, truth, spec):
     has a converged student), split (R,) bool (recovered and every student converged).
     """
     truth = np.asarray(truth, dtype=np.float64)
-    closest = trajectory.distance[:, -1]
     nearest = component_distances(trajectory.final, truth).argmin(axis=-1)
     tol = spec["converge_tol"]
-    converged = closest < tol
-    diverging = (closest > spec["diverge_radius"]) & (closest > trajectory.distance[:, -2])
+    converged, diverging = converged_and_diverging(
+        trajectory.distance, converge_tol=tol, diverge_radius=spec["diverge_radius"]
+    )
     at_mean = (np.linalg.norm(trajectory.final - truth.mean(axis=0), axis=-1) < tol) & ~converged
     per_component = (converged[..., None] & (nearest[..., None] == np.arange(len(truth)))).sum(axis=1)
     recovered = (per_component > 0).all(axis=-1)
@@ -141,23 +137,6 @@ def component_outcomes(trajectory, *, truth, spec):
         "recovered": recovered,
         "split": recovered & converged.all(axis=-1),
     }
-
-
-def largest_hessian_eigenvalues(mu, means, *, step, rule=LineRule()):
-    """Largest eigenvalue of the mixture loss Hessian at each configuration: (R,).
-
-    mu: (R, n, d); means: (K, d).  Central differences of the exact gradient.
-    """
-    return np.array(
-        [
-            np.linalg.eigvalsh(
-                finite_difference_hessian(m, means, step=step, rule=rule, loss_and_gradient=mixture_loss_and_gradient)[
-                    0
-                ]
-            ).max()
-            for m in np.asarray(mu, dtype=np.float64)
-        ]
-    )
 
 
 REFERENCE_RULE = LineRule(hermite_nodes=40, hermite_schedule=())
@@ -205,7 +184,7 @@ def simulate_case(settings, *, n, separation, sigmas, offsets):
     """
     t = settings["noise_scale"]
     dim = settings["dim"]
-    rule = LineRule(hermite_nodes=settings["hermite_nodes"])
+    rule = integration_rule(settings)
     means = scale_to_noise(
         truth_means(components=settings["components"], separation=separation, dim=dim, layout=settings["layout"]),
         noise_scale=t,
@@ -217,15 +196,11 @@ def simulate_case(settings, *, n, separation, sigmas, offsets):
     return {
         **out,
         "sigma": np.repeat(np.asarray(sigmas, dtype=np.float64), len(offsets)),
-        "hessian_max": largest_hessian_eigenvalues(out["final"], means, step=settings["hessian_step"], rule=rule),
+        "hessian_max": largest_hessian_eigenvalues(
+            out["final"], means, step=settings["hessian_step"], rule=rule, loss_and_gradient=mixture_loss_and_gradient
+        ),
         **{f"rule_error_{state}": rule_accuracy(out[state], means, rule=rule) for state in ("initial", "final")},
     }
-
-
-def _counts(values):
-    """{value: count} of an integer array (JSON-ready keys)."""
-    labels, counts = np.unique(np.asarray(values), return_counts=True)
-    return {str(int(label)): int(count) for label, count in zip(labels, counts)}
 
 
 def case_summary(case, *, level):
@@ -240,8 +215,8 @@ def case_summary(case, *, level):
             fraction_with_interval(per_component[:, j] > 0, level=level) for j in range(per_component.shape[1])
         ],
         "students_per_component_mean": per_component.mean(axis=0).tolist(),
-        "diverging_counts": _counts(case["diverging"]),
-        "at_mixture_mean_counts": _counts(case["at_mixture_mean"]),
+        "diverging_counts": value_counts(case["diverging"]),
+        "at_mixture_mean_counts": value_counts(case["at_mixture_mean"]),
         "final_loss_median": float(np.median(case["loss"][:, -1])),
         "non_finite_runs": int((case["diverged_at"] >= 0).sum()),
         "hessian_max": {"median": float(np.median(case["hessian_max"])), "max": float(case["hessian_max"].max())},
@@ -295,16 +270,6 @@ def split_by_spread(case):
     sigmas = np.unique(case["sigma"])
     split = np.asarray(case["split"]).reshape(len(sigmas), -1)
     return sigmas, split.mean(axis=1), split.shape[1]
-
-
-def critical_spread_law(separations, sigma_stars):
-    """Least-squares ln sigma* against the separation over the finite sigma* (None if < 3)."""
-    separations = np.asarray(separations, dtype=np.float64)
-    sigma_stars = np.asarray(sigma_stars, dtype=np.float64)
-    ok = np.isfinite(sigma_stars)
-    if ok.sum() < 3:
-        return None
-    return fit_line(separations[ok], np.log(sigma_stars[ok]))
 
 
 def kind_summary(kind, cases, *, level, split_level, tail, rng):

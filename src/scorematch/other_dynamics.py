@@ -10,6 +10,7 @@ per-method summary shared by the comparison figures.
 import numpy as np
 
 from scorematch.dynamics import Dynamics
+from scorematch.outcomes import value_counts
 from scorematch.population import integrate_in_span, population_loss_and_gradient, softmax_weights
 from scorematch.quadrature import LineRule
 from scorematch.rates import local_slopes, tail_fit
@@ -72,7 +73,6 @@ def method_summary(tau, loss, outcome, *, window, slope_window_decades):
     _, exponent = tail_fit(tau, loss, lo=lo, hi=hi)
     finite = exponent[np.isfinite(exponent)]
     _, mean_exponent = tail_fit(tau, loss.mean(axis=0), lo=lo, hi=hi)
-    labels, counts = np.unique(outcome, return_counts=True)
     summary = {
         "exponent_median": float(np.median(finite)) if finite.size else None,
         "exponent_q25_q75": [float(q) for q in np.quantile(finite, [0.25, 0.75])] if finite.size else None,
@@ -81,7 +81,7 @@ def method_summary(tau, loss, outcome, *, window, slope_window_decades):
         "exponent_of_mean_curve": float(mean_exponent[0]),
         "runs_fitted": int(finite.size),
         "final_loss_median": float(np.median(loss[:, -1])),
-        "outcomes": dict(zip(labels.tolist(), map(int, counts))),
+        "outcomes": value_counts(outcome),
     }
     return summary, local_slopes(tau, loss, window_decades=slope_window_decades)
 

@@ -158,6 +158,15 @@ def joint_law(points, *, reference_eta, reference_dim):
     return {"model": model, "reference": {"eta": reference_eta, "dim": reference_dim}, **fit}
 
 
+def critical_spread_law(x, sigma_stars):
+    """Least-squares ln sigma* against x over the finite sigma*: :func:`fit_line`, or None
+    with fewer than 3 (a line through two points has no uncertainty to report)."""
+    x = np.asarray(x, dtype=np.float64)
+    sigma_stars = np.asarray(sigma_stars, dtype=np.float64)
+    ok = np.isfinite(sigma_stars)
+    return fit_line(x[ok], np.log(sigma_stars[ok])) if ok.sum() >= 3 else None
+
+
 def critical_spread_laws(columns, *, level, labels):
     """Per n: sigma*(M) of every column and the law ln sigma* = a + b M over the M with
     sigma* inside the grid (at least 3 of them, else None), beside the same fit against M^3.
@@ -181,15 +190,13 @@ def critical_spread_laws(columns, *, level, labels):
                     **{f"fraction_{label}": np.asarray(c[f"fraction_{label}"]).tolist() for label in labels},
                 }
             )
-        ok = [r for r in rows if r["status"] == "ok"]
-        entry = {"sigmas": np.asarray(cols[0]["sigmas"]).tolist(), "columns": rows}
-        entry["fit_ln_sigma_vs_M"] = entry["fit_ln_sigma_vs_M3"] = None
-        # three columns at least: a line through two points has no uncertainty to report
-        if len(ok) >= 3:
-            m = np.array([r["M"] for r in ok])
-            y = np.log([r["sigma_star"] for r in ok])
-            entry["fit_ln_sigma_vs_M"] = fit_line(m, y)
+        m = np.array([r["M"] for r in rows])
+        stars = [np.nan if r["sigma_star"] is None else r["sigma_star"] for r in rows]
+        by_n[str(n)] = {
+            "sigmas": np.asarray(cols[0]["sigmas"]).tolist(),
+            "columns": rows,
+            "fit_ln_sigma_vs_M": critical_spread_law(m, stars),
             # the theorem's bound has M^3 in the exponent: the same fit against M^3 for comparison
-            entry["fit_ln_sigma_vs_M3"] = fit_line(m**3, y)
-        by_n[str(n)] = entry
+            "fit_ln_sigma_vs_M3": critical_spread_law(m**3, stars),
+        }
     return by_n

@@ -5,6 +5,8 @@ written in place: Snakemake removes or marks incomplete the outputs of a job tha
 or is killed, and reruns it (the profiles set rerun-incomplete).
 """
 
+import csv
+import io
 import json
 import logging
 import time
@@ -15,9 +17,11 @@ import numpy as np
 
 from scorematch.provenance import (
     NPZ_PROVENANCE_KEY,
-    build_provenance,
+    code_version,
     figure_metadata,
     json_text,
+    make_provenance,
+    package_versions,
     record_text,
     write_sidecar,
 )
@@ -113,7 +117,7 @@ def load_results(path):
 
 def snakemake_provenance(snakemake, *, experiment, section, run_seeds):
     """Provenance record of a rule job from its snakemake object."""
-    return build_provenance(
+    return make_provenance(
         experiment=experiment,
         section=section,
         root_seed=snakemake.config["root_seed"],
@@ -122,8 +126,9 @@ def snakemake_provenance(snakemake, *, experiment, section, run_seeds):
         wildcards=dict(snakemake.wildcards.items()),
         inputs=[str(p) for p in snakemake.input],
         outputs=[str(p) for p in snakemake.output],
-        repo_dir=REPO_DIR,
         command=snakemake.params.command,
+        code=code_version(REPO_DIR),
+        versions=package_versions(),
     )
 
 
@@ -152,6 +157,15 @@ def save_text(path, text, *, provenance):
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(text, encoding="utf-8")
     write_sidecar(path, provenance)
+
+
+def save_csv(path, rows, *, columns, provenance):
+    """Write rows (dicts; keys outside columns left out) as a CSV table with provenance."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n", extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    save_text(path, buffer.getvalue(), provenance=provenance)
 
 
 def save_json(path, obj, *, provenance):

@@ -17,10 +17,6 @@ from PCG64(SeedSequence(root_seed, spawn_key=run_seeds[i])).
 
 A record has no time stamp: equal inputs and code give byte-identical result files (the
 time a file was made is its modification time and Snakemake's own metadata).
-
-Pure functions (config_hash, canonical_section, make_provenance, describe, figure_metadata)
-take plain data; code_version, package_versions, build_provenance and the readers/writers
-do the I/O.
 """
 
 import argparse
@@ -145,14 +141,10 @@ def normalise_run_seed(seed):
     if isinstance(seed, (int, np.integer)):
         return int(seed)
     if isinstance(seed, (list, tuple, np.ndarray)):
-        return [normalise_run_seed_part(part, seed=seed) for part in seed]
+        if any(isinstance(part, (bool, np.bool_)) or not isinstance(part, (int, np.integer)) for part in seed):
+            raise TypeError(f"spawn key {seed!r} must hold ints only")
+        return [int(part) for part in seed]
     raise TypeError(f"a run seed must be an int, a spawn key (ints) or a SeedSequence, got {seed!r}")
-
-
-def normalise_run_seed_part(part, *, seed):
-    if isinstance(part, (bool, np.bool_)) or not isinstance(part, (int, np.integer)):
-        raise TypeError(f"spawn key {seed!r} must hold ints only, got {part!r}")
-    return int(part)
 
 
 def make_provenance(
@@ -169,8 +161,8 @@ def make_provenance(
     code,
     versions,
 ):
-    """The provenance record (a JSON-ready dict) from plain data; build_provenance gathers
-    code and versions."""
+    """The provenance record (a JSON-ready dict) from plain data: code is
+    :func:`code_version`'s, versions :func:`package_versions`'."""
     if isinstance(root_seed, (bool, np.bool_)) or not isinstance(root_seed, (int, np.integer)):
         raise TypeError(f"root_seed must be an int, got {root_seed!r}")
     canonical = canonical_section(section)
@@ -336,24 +328,6 @@ def package_versions():
         except importlib.metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
-
-
-def build_provenance(*, experiment, section, root_seed, run_seeds, rule, wildcards, inputs, outputs, repo_dir, command):
-    """The provenance record of one job's outputs: make_provenance plus the code state and
-    package versions."""
-    return make_provenance(
-        experiment=experiment,
-        section=section,
-        root_seed=root_seed,
-        run_seeds=run_seeds,
-        rule=rule,
-        wildcards=wildcards,
-        inputs=inputs,
-        outputs=outputs,
-        command=command,
-        code=code_version(repo_dir),
-        versions=package_versions(),
-    )
 
 
 def file_sha256(path):

@@ -1,19 +1,12 @@
 """Measured convergence rates of recorded loss curves (no thresholds: the claims in
 :mod:`scorematch.claims` compare these measurements with the theorems).
 
-:func:`fit_case` measures, over the tail window (the last ``tail_decades`` decades of the
-recorded grid, see :func:`scorematch.rates.tail_window`):
-
-- the tail exponent b of the seed-mean curve, L ~ tau**b, with a confidence interval;
-- the log-corrected form L ~ C / (tau (ln tau)**p) beside it: p with an interval and the
-  residual sums of squares of both two-parameter forms (which describes the tail better);
-- the local log-log slope at the window's start and end (is the slope still moving?);
-- local slopes over the whole grid (for the figures).
-
-The seed-mean curve is the geometric mean over runs, exp(mean_r log L_r), as in
-:func:`scorematch.rates.bootstrap_exponent`.  A grid too short for the tail window, or a
-window without three points where every run has a usable loss, gives a fit whose
-``error`` names why and whose measured values are None.
+:func:`fit_case` measures, over the tail window (:func:`scorematch.rates.tail_window`),
+the tail exponent b of the seed-mean curve (the geometric mean over runs, as in
+:func:`scorematch.rates.bootstrap_exponent`), L ~ tau**b, with a confidence interval; the
+log-corrected form L ~ C / (tau (ln tau)**p) beside it; and local slopes.  A grid too
+short for the tail window, or a window without three points where every run has a
+usable loss, gives a fit whose ``error`` names why and whose measured values are None.
 """
 
 from __future__ import annotations

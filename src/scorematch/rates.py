@@ -20,12 +20,6 @@ Conventions:
 - Window edges are inclusive, with a slack of ``_EDGE_SLACK_DECADES`` so that
   a grid point sitting exactly on an edge (e.g. ``1e4`` for a two-decade
   window ending at ``1e6``) is not lost to rounding in ``10**-decades``.
-
-Tail-window rule (``tail_window``): the window is ``[hi * 10**-decades, hi]``
-where ``hi`` is the last recorded tau (or ``end``). It is valid only when the
-positive recorded grid reaches down to its lower edge (the grid spans at least
-``decades`` decades below ``hi``) and at least ``min_points`` recorded tau fall
-inside it; otherwise ``ValueError``.
 """
 
 from __future__ import annotations
@@ -35,16 +29,6 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy import stats
-
-__all__ = [
-    "local_slopes",
-    "tail_window",
-    "tail_fit",
-    "bootstrap_exponent",
-    "scaled_loss_growth",
-    "band_ratio",
-    "log_corrected_fit",
-]
 
 # Edges are computed as hi * 10**-decades; the rounding error there is ~1e-16
 # relative, far below any real grid spacing, so 1e-9 decades only rescues
@@ -199,17 +183,9 @@ def local_slopes(tau, loss, *, window_decades=1 / 3) -> tuple[np.ndarray, np.nda
     dropped; the choice depends on tau alone, so every run shares the same
     centres. Within a kept window a run's non-positive or non-finite losses
     are skipped, and if fewer than 3 usable points remain that entry is NaN.
+    window_decades: full window width in decades.
 
-    Parameters
-    ----------
-    tau : (T,) recorded iterations, strictly increasing.
-    loss : (runs, T) or (T,) (promoted to (1, T)).
-    window_decades : full window width in decades (default one third).
-
-    Returns
-    -------
-    centres : (W,) float64 window centres, a subset of the positive tau.
-    slopes : (runs, W) float64 least-squares slopes of log L on log tau.
+    Returns centres (W,), a subset of the positive tau, and slopes (runs, W).
     """
     tau, loss = _as_curves(tau, loss)
     half_width = _require_real("window_decades", window_decades, positive=True) / 2
@@ -244,23 +220,9 @@ def tail_window(tau, *, decades, end=None, min_points=8) -> tuple[float, float]:
     Rule: hi = end if given, else the last recorded tau; lo = hi * 10**-decades;
     both edges inclusive. The window is accepted only if the positive recorded
     grid reaches down to lo, i.e. log10(hi / smallest positive tau) >=
-    decades, and at least `min_points` recorded tau lie in [lo, hi].
-
-    Parameters
-    ----------
-    tau : (T,) recorded iterations, strictly increasing.
-    decades : window width in decades (typically 1.5 to 2).
-    end : optional upper edge; must lie within the positive recorded range.
-    min_points : least number of recorded tau the window must hold.
-
-    Returns
-    -------
-    (lo, hi) : two floats.
-
-    Raises
-    ------
-    ValueError naming the window [lo, hi], its width in decades and what was
-    required, when the grid is too short or the window too sparse.
+    decades, and at least `min_points` recorded tau lie in [lo, hi]; else
+    ValueError naming the window, its width in decades and what was required.
+    end, if given, must lie within the positive recorded range.
     """
     tau = _as_grid(tau)
     decades = _require_real("decades", decades, positive=True)
@@ -294,19 +256,11 @@ def tail_window(tau, *, decades, end=None, min_points=8) -> tuple[float, float]:
 
 
 def tail_fit(tau, loss, *, lo, hi) -> tuple[np.ndarray, np.ndarray]:
-    """Per-run power-law fit log L = a + b log tau (natural logs) over [lo, hi].
+    """Per-run power-law fit log L = a + b log tau over the window [lo, hi], which must
+    hold at least 3 positive recorded tau.
 
-    Parameters
-    ----------
-    tau : (T,) recorded iterations, strictly increasing.
-    loss : (runs, T) or (T,) (promoted to (1, T)).
-    lo, hi : window edges (inclusive), e.g. from `tail_window`; the window
-        must hold at least 3 positive recorded tau.
-
-    Returns
-    -------
-    intercept : (runs,) a, so L ~ exp(a) tau**b.
-    exponent : (runs,) b; NaN for a run with fewer than 3 usable losses.
+    Returns intercept a (runs,) and exponent b (runs,), NaN for a run with fewer than 3
+    usable losses.
     """
     tau, loss = _as_curves(tau, loss)
     inside = _window_points(tau, lo=lo, hi=hi)
@@ -336,19 +290,7 @@ def bootstrap_exponent(tau, loss, *, lo, hi, n_boot, rng, level=0.95) -> tuple[n
       shared noise), so read this interval as a lower bound on the
       uncertainty.
 
-    Parameters
-    ----------
-    tau : (T,) recorded iterations, strictly increasing.
-    loss : (runs, T) or (T,) (promoted to (1, T)).
-    lo, hi : window edges (inclusive).
-    n_boot : number of bootstrap resamples (>= 1).
-    rng : numpy.random.Generator supplying the resamples.
-    level : confidence level in (0, 1).
-
-    Returns
-    -------
-    exponent : float64 scalar, slope of the seed-mean curve.
-    ci : (2,) float64 (lower, upper).
+    Returns the exponent (float64 scalar) and ci (2,): (lower, upper).
     """
     tau, loss = _as_curves(tau, loss)
     n_boot = _require_count("n_boot", n_boot, minimum=1)
@@ -383,47 +325,6 @@ def bootstrap_exponent(tau, loss, *, lo, hi, n_boot, rng, level=0.95) -> tuple[n
     return np.float64(mean_curve.slope), ci.astype(np.float64)
 
 
-def scaled_loss_growth(tau, loss, *, power, lo, hi) -> np.ndarray:
-    """Per-run log-log slope of tau**power * L over [lo, hi], i.e. b + power.
-
-    Positive means tau**power L grows over the window (Theorem 3.7's
-    tau**(1+eps) L(tau) increasing); non-positive is consistent with it
-    staying bounded (Theorem 2.1's sqrt(tau) L with power = 1/2).
-
-    Returns
-    -------
-    growth : (runs,) float64; NaN where `tail_fit` gives NaN.
-    """
-    power = _require_real("power", power)
-    _, exponent = tail_fit(tau, loss, lo=lo, hi=hi)
-    return exponent + power
-
-
-def band_ratio(tau, loss, *, power, lo, hi) -> np.ndarray:
-    """Per-run max / min of tau**power * L over the window [lo, hi].
-
-    A ratio near 1 means tau**power L stays within a constant band (e.g.
-    power = 1 for "tau L is bounded above and below"). Computed in log space
-    so large tau**power cannot overflow. Only usable losses count; a run with
-    fewer than 3 of them gets NaN.
-
-    Returns
-    -------
-    ratio : (runs,) float64, >= 1.
-    """
-    power = _require_real("power", power)
-    tau, loss = _as_curves(tau, loss)
-    inside = _window_points(tau, lo=lo, hi=hi)
-    log_loss, usable = _log_loss(loss[:, inside])
-    log_scaled = power * np.log(tau[inside]) + log_loss
-    top = np.where(usable, log_scaled, -np.inf).max(axis=1)
-    bottom = np.where(usable, log_scaled, np.inf).min(axis=1)
-    enough = usable.sum(axis=1) >= _MIN_FIT_POINTS
-    with np.errstate(invalid="ignore"):
-        ratio = np.exp(top - bottom)
-    return np.where(enough, ratio, np.nan)
-
-
 def log_corrected_fit(tau, loss, *, lo, hi, level=0.95) -> tuple[np.float64, np.ndarray, np.float64, np.float64]:
     """Fit L = C / (tau (ln tau)**p) to one curve over [lo, hi], beside the power law.
 
@@ -432,20 +333,10 @@ def log_corrected_fit(tau, loss, *, lo, hi, level=0.95) -> tuple[np.float64, np.
     and are fitted to the same points, so their residual sums of squares (in log L)
     compare directly: the smaller one describes the tail better.
 
-    Parameters
-    ----------
-    tau : (T,) recorded iterations, strictly increasing.
-    loss : (T,) one curve (e.g. the seed mean); non-positive or non-finite points and
-        tau <= 1 (where ln tau <= 0) are left out of both fits.
-    lo, hi : window edges (inclusive).
-    level : confidence level of the OLS t interval for p.
-
-    Returns
-    -------
-    p : float64 scalar (NaN with fewer than 3 usable points).
-    ci : (2,) float64 t interval for p (residuals along tau are correlated: read it as
-        a lower bound on the uncertainty).
-    ssr_log_corrected, ssr_power : float64 scalars, residual sums of squares of log L.
+    loss: one curve (e.g. the seed mean); tau <= 1 (where ln tau <= 0) is left out.
+    Returns p (NaN with fewer than 3 usable points), its OLS t interval ci (2,) at
+    `level` (residuals along tau are correlated: read it as a lower bound on the
+    uncertainty) and the residual sums of squares of log L, log-corrected and power law.
     """
     tau, loss = _as_curves(tau, loss)
     if loss.shape[0] != 1:

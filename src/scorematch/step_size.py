@@ -9,11 +9,11 @@ the final states (linear stability needs it below 2).
 
 import numpy as np
 
-from scorematch.claims import largest_hessian_eigenvalues
+from scorematch.experiment import integration_rule
 from scorematch.outcomes import OUTCOME_LABELS
-from scorematch.quadrature import LineRule
 from scorematch.rate_summary import fit_case
 from scorematch.seeding import case_seed_name
+from scorematch.theorems import largest_hessian_eigenvalues
 
 
 def sweep_spec(base_spec, *, base_name, eta, runs, n_steps, n_records):
@@ -47,7 +47,7 @@ def step_size_row(base, eta, spec, arrays, *, fit_settings, hessian_step, hessia
                 arrays["final"][finite][:hessian_runs],
                 arrays["target"],
                 step=hessian_step,
-                rule=LineRule(hermite_nodes=spec["hermite_nodes"]),
+                rule=integration_rule(spec),
             ).max()
         )
     return {

@@ -71,31 +71,31 @@ def locate_line_maximum(*, n, d, scan, rule=LineRule(), xtol=1e-15):
     }
 
 
-def full_gradient(mu, mu_star, *, rule=LineRule()):
-    """Loss and flattened gradient (n*d,) of one configuration mu (n, d)."""
-    loss, grad = population_loss_and_gradient(np.asarray(mu)[None], mu_star, rule=rule)
-    return float(loss[0]), grad[0].ravel()
-
-
 def finite_difference_hessian(mu, mu_star, *, step, rule=LineRule(), loss_and_gradient=population_loss_and_gradient):
-    """Hessian (n*d, n*d) of L at mu (n, d) by central differences of the exact gradient.
+    """Hessians (R, n*d, n*d) of L at each configuration of mu (R, n, d) by central
+    differences of the exact gradient, all 2 n d shifted configurations of every run in one
+    batch: column j is (grad(mu + h e_j) - grad(mu - h e_j)) / (2h).
 
-    Column j is (grad(mu + h e_j) - grad(mu - h e_j)) / (2h); all 2 n d perturbed
-    configurations go through the engine as one batch.  Returns the symmetrised Hessian
-    and the largest asymmetry |H - H^T| of the raw one (a check on the step).
-    loss_and_gradient(batch (B, n, d), mu_star, rule=rule) -> (loss, gradient (B, n, d)):
-    the loss to differentiate (default the single-Gaussian population loss; mu_star is
-    passed through, e.g. a mixture's means).
+    Returns the symmetrised Hessians and the largest asymmetry |H - H^T| of the raw ones
+    (a check on the step).  loss_and_gradient(batch (B, n, d), mu_star, rule=rule) ->
+    (loss, gradient (B, n, d)): the loss to differentiate (default the single-Gaussian
+    population loss; mu_star is passed through, e.g. a mixture's means).
     """
     mu = np.asarray(mu, dtype=np.float64)
-    size = mu.size
-    shifts = step * np.eye(size).reshape(size, *mu.shape)
-    batch = np.concatenate([mu[None] + shifts, mu[None] - shifts])
-    _, grads = loss_and_gradient(batch, mu_star, rule=rule)
-    grads = grads.reshape(2, size, size)
-    raw = (grads[0] - grads[1]) / (2 * step)  # raw[j] = d grad / d theta_j
-    raw = raw.T
-    return 0.5 * (raw + raw.T), float(np.abs(raw - raw.T).max())
+    runs, size = mu.shape[0], mu[0].size
+    shifts = step * np.eye(size).reshape(size, *mu.shape[1:])
+    batch = np.concatenate([mu[:, None] + shifts, mu[:, None] - shifts], axis=1)
+    _, grads = loss_and_gradient(batch.reshape(-1, *mu.shape[1:]), mu_star, rule=rule)
+    grads = grads.reshape(runs, 2, size, size)
+    raw = (grads[:, 0] - grads[:, 1]) / (2 * step)
+    transposed = np.swapaxes(raw, 1, 2)
+    return 0.5 * (raw + transposed), float(np.abs(raw - transposed).max())
+
+
+def largest_hessian_eigenvalues(mu, mu_star, *, step, rule=LineRule(), loss_and_gradient=population_loss_and_gradient):
+    """(R,) largest eigenvalue of :func:`finite_difference_hessian` at each configuration."""
+    hessians, _ = finite_difference_hessian(mu, mu_star, step=step, rule=rule, loss_and_gradient=loss_and_gradient)
+    return np.linalg.eigvalsh(hessians)[:, -1]
 
 
 def classify_stationary(eigenvalues, *, rel_tol):
@@ -128,9 +128,9 @@ def stationary_point(*, n, d, scan, hessian_step, zero_tol, rule=LineRule()):
     a_star = found["a_star"]
     mu = line_configuration([a_star], n=n, d=d)[0]
     mu_star = np.zeros(d)
-    loss, grad = full_gradient(mu, mu_star, rule=rule)
-    hessian, asymmetry = finite_difference_hessian(mu, mu_star, step=hessian_step, rule=rule)
-    eigenvalues = np.linalg.eigvalsh(hessian)
+    loss, grad = population_loss_and_gradient(mu[None], mu_star, rule=rule)
+    hessians, asymmetry = finite_difference_hessian(mu[None], mu_star, step=hessian_step, rule=rule)
+    eigenvalues = np.linalg.eigvalsh(hessians[0])
     scale = np.abs(eigenvalues).max()
     curvature = (
         line_derivative([a_star + hessian_step], n=n, d=d, rule=rule)[0]
@@ -140,8 +140,8 @@ def stationary_point(*, n, d, scan, hessian_step, zero_tol, rule=LineRule()):
         "n": n,
         "d": d,
         "a_star": a_star,
-        "loss": loss,
-        "grad_norm": float(np.linalg.norm(grad)),
+        "loss": float(loss[0]),
+        "grad_norm": float(np.linalg.norm(grad[0])),
         "line_derivative": float(line_derivative([a_star], n=n, d=d, rule=rule)[0]),
         "line_curvature": float(curvature),
         "hessian_eigenvalues": [float(v) for v in eigenvalues],

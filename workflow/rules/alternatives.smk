@@ -30,7 +30,7 @@ rule alternative:
 rule plot_alternatives:
     input:
         sm=f"results/{ALTERNATIVES['case']}.npz",
-        methods=alternative_results(),
+        methods=[f"results/alternatives/{m}.npz" for m in ALTERNATIVES["methods"]],
     output:
         json="results/alternatives/summary.json",
         pdf="figures/alternatives.pdf",

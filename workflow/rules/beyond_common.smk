@@ -1,6 +1,4 @@
 # Helpers of the "past the paper" stage (workflow/rules/beyond.smk).
-import numpy as np
-
 from scorematch.phase import PHASE_GRID_KEYS, phase_diagrams
 
 PHASE = config.get("phase")
@@ -10,12 +8,6 @@ ALTERNATIVES = config.get("alternatives")
 
 
 PHASE_DIAGRAMS = phase_diagrams(PHASE) if PHASE else {}
-
-
-def phase_sigmas(diagram):
-    """A phase diagram's initial spreads: log-spaced, increasing."""
-    grid = PHASE_DIAGRAMS[diagram]["sigma_log10"]
-    return np.logspace(grid["start"], grid["stop"], grid["num"]).tolist()
 
 
 def phase_column_settings(diagram):
@@ -29,23 +21,9 @@ def phase_column_settings(diagram):
     }
 
 
-def phase_label(distance):
-    return f"{distance:g}"
-
-
-def phase_distance(diagram, label):
-    """The distance M of a diagram whose wildcard label is `label`."""
-    matches = [
-        m for m in PHASE_DIAGRAMS[diagram]["distances"] if phase_label(m) == label
-    ]
-    if not matches:
-        raise ValueError(f"phase.diagrams.{diagram}: no distance labelled {label!r}")
-    return matches[0]
-
-
 def phase_columns():
     return [
-        f"results/phase/{name}/n{n}_M{phase_label(m)}.npz"
+        f"results/phase/{name}/n{n}_M{wildcard_label(m)}.npz"
         for name, settings in PHASE_DIAGRAMS.items()
         for n in settings["n_components"]
         for m in settings["distances"]
@@ -82,7 +60,3 @@ def method_fit_settings():
         key: RATES[key]
         for key in ["tail_decades", "min_tail_points", "slope_window_decades"]
     }
-
-
-def alternative_results():
-    return [f"results/alternatives/{method}.npz" for method in ALTERNATIVES["methods"]]

@@ -2,6 +2,8 @@
 import shlex
 from pathlib import Path
 
+import numpy as np
+
 from scorematch.config import resolve_case
 
 # what decides every claim's verdict (src/scorematch/claims.py)
@@ -32,6 +34,24 @@ def case_results(experiment):
     return [f"results/{experiment}/{case}.npz" for case in case_names(experiment)]
 
 
+def wildcard_label(value):
+    """A number as its file names (and their wildcards) write it."""
+    return f"{value:g}"
+
+
+def labelled_value(values, label, *, key):
+    """The value whose wildcard label is `label`; key: the config key path of `values`."""
+    matches = [value for value in values if wildcard_label(value) == label]
+    if not matches:
+        raise ValueError(f"config key {key}: no value labelled {label!r}")
+    return matches[0]
+
+
+def log_grid(grid):
+    """A {start, stop, num} grid of log10 values as the increasing list of its values."""
+    return np.logspace(grid["start"], grid["stop"], grid["num"]).tolist()
+
+
 def regenerate_command(target):
     """The command that rebuilds one file under this run's config files (those given on
     the command line, merged over config.yaml), paths relative to the workdir."""
@@ -45,22 +65,21 @@ def regenerate_command(target):
     return f"make figure TARGET={shlex.quote(target)} CONFIG={shlex.quote(config)}"
 
 
-def all_figures():
-    return expand("figures/{name}.{ext}", name=["fig1"], ext=["pdf", "png"])
-
-
-def report_inputs():
-    """Every figure (PNG) and table that the report shows."""
-    figures = [
-        f
-        for f in all_figures()
+def stage_targets():
+    """The figures and tables of every stage (the claims and report pages aside)."""
+    return (
+        expand("figures/fig1.{ext}", ext=["pdf", "png"])
         + rate_targets()
         + theorem_targets()
         + step_size_targets()
         + beyond_targets()
         + mixture_targets()
-        if f.endswith(".png")
-    ]
+    )
+
+
+def report_inputs():
+    """Every figure (PNG) and table that the report shows."""
+    figures = [f for f in stage_targets() if f.endswith(".png")]
     return figures + [
         f"results/{table}.csv" for table in REPORT_TABLES if table != "provenance"
     ]

@@ -30,7 +30,11 @@ rule mixture_case:
         mem_mb=2000,
     params:
         settings=lambda wc: mixture_case_settings(wc.section, wc.kind),
-        separation=lambda wc: mixture_separation(wc.section, wc.kind, wc.delta),
+        separation=lambda wc: labelled_value(
+            MIXTURE_SECTIONS[wc.section][wc.kind]["separations"],
+            wc.delta,
+            key=f"{mixture_key(wc.section)}/{wc.kind}/separations",
+        ),
         root_seed=config["root_seed"],
         command=lambda wc, output: regenerate_command(output[0]),
     script:

@@ -2,16 +2,10 @@
 # the base truth (config `mixture`, results under results/mixture/) or one of its further
 # truths (`mixture.truths.NAME`, the base settings overridden by the truth's keys, results
 # under results/mixture_NAME/); each runs the kinds it lists.
-import numpy as np
-
 MIXTURE = config.get("mixture")
 MIXTURE_KINDS = ["exact", "over", "small_init"]
 # keys of a section that only the summaries read
 MIXTURE_SUMMARY_KEYS = {"level", *MIXTURE_KINDS}
-
-
-def mixture_label(value):
-    return f"{value:g}"
 
 
 def mixture_key(name):
@@ -72,7 +66,7 @@ def mixture_student_counts(section, kind):
 
 def mixture_case_results(section, kind):
     return [
-        f"results/{section}/{kind}/n{n}_D{mixture_label(delta)}.npz"
+        f"results/{section}/{kind}/n{n}_D{wildcard_label(delta)}.npz"
         for n in mixture_student_counts(section, kind)
         for delta in MIXTURE_SECTIONS[section][kind]["separations"]
     ]
@@ -83,8 +77,7 @@ def mixture_sigmas(section, kind):
     settings = MIXTURE_SECTIONS[section][kind]
     if kind != "small_init":
         return [settings["sigma"]]
-    grid = settings["sigma_log10"]
-    return np.logspace(grid["start"], grid["stop"], grid["num"]).tolist()
+    return log_grid(settings["sigma_log10"])
 
 
 def mixture_case_settings(section, kind):
@@ -97,20 +90,6 @@ def mixture_case_settings(section, kind):
         "runs": settings[kind]["runs"],
         "sigmas": mixture_sigmas(section, kind),
     }
-
-
-def mixture_separation(section, kind, label):
-    """The configured separation of `kind` whose wildcard label is `label`."""
-    matches = [
-        d
-        for d in MIXTURE_SECTIONS[section][kind]["separations"]
-        if mixture_label(d) == label
-    ]
-    if not matches:
-        raise ValueError(
-            f"config key {mixture_key(section)}/{kind}/separations: no separation labelled {label!r}"
-        )
-    return matches[0]
 
 
 def mixture_targets():

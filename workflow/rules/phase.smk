@@ -20,8 +20,12 @@ rule phase_column:
         mem_mb=2000,
     params:
         section=lambda wc: phase_column_settings(wc.diagram),
-        sigmas=lambda wc: phase_sigmas(wc.diagram),
-        distance=lambda wc: phase_distance(wc.diagram, wc.M),
+        sigmas=lambda wc: log_grid(PHASE_DIAGRAMS[wc.diagram]["sigma_log10"]),
+        distance=lambda wc: labelled_value(
+            PHASE_DIAGRAMS[wc.diagram]["distances"],
+            wc.M,
+            key=f"phase/diagrams/{wc.diagram}/distances",
+        ),
         root_seed=config["root_seed"],
         command=lambda wc, output: regenerate_command(output[0]),
     script:

@@ -19,8 +19,7 @@ def step_size_spec(base, eta):
 def step_size_results():
     return [
         f"results/step_size/{file_base(name)}/eta{eta:g}.npz"
-        for name in STEP_SIZE.get("base_cases", [])
-        for eta in STEP_SIZE["etas"]
+        for name, eta, _ in step_size_jobs()
     ]
 
 

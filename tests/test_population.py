@@ -74,6 +74,18 @@ def test_collinear_against_adaptive_quadrature(name):
     np.testing.assert_array_equal(grad[:, 1:], 0.0)
 
 
+def test_near_coincident_cluster_keeps_its_sharp_crossings():
+    """A Theorem 3.5 (d = 1, M = 6) state after 2e5 steps: the diverging parameters collapse
+    into a cluster whose members differ by ~1e-7.  Their mutual crossings are flat but lie
+    on the envelope; ranked with the sharp crossings against the converged parameter they
+    once took every slot and left the sharp transition to the base panels (loss off by 27%)."""
+    mu = np.array([-4.432723417104813, -4.432723347526203, 5.999981759530156, -4.432723421167533, -4.432723335162605])
+    ref_loss, ref_grad = reference_1d(mu, [6.0])
+    loss, grad = evaluate(mu[:, None], np.array([6.0]))
+    assert loss == pytest.approx(ref_loss, rel=RTOL)
+    np.testing.assert_allclose(grad[:, 0], ref_grad, rtol=RTOL, atol=RTOL * np.abs(ref_grad).max())
+
+
 def test_tail_cases_span_the_small_loss_regime():
     """The far cases above must really cover losses from 1e-4 down to below 1e-11."""
     losses = [reference_1d(np.array(COLLINEAR_CASES[k]), [0.0])[0] for k in ("tail_R9", "tail_R15")]

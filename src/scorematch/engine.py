@@ -376,19 +376,8 @@ def _exp_shifted(x, top, count, shifted):
         k = s - _ROUNDING_SHIFT
         r = (v - k * _LN2_HI) - k * _LN2_LO
         poly = c[13]
-        poly = poly * r + c[12]
-        poly = poly * r + c[11]
-        poly = poly * r + c[10]
-        poly = poly * r + c[9]
-        poly = poly * r + c[8]
-        poly = poly * r + c[7]
-        poly = poly * r + c[6]
-        poly = poly * r + c[5]
-        poly = poly * r + c[4]
-        poly = poly * r + c[3]
-        poly = poly * r + c[2]
-        poly = poly * r + c[1]
-        poly = poly * r + c[0]
+        for m in range(12, -1, -1):  # Horner; a constant trip count, unrolled by the compiler
+            poly = poly * r + c[m]
         x[p] = poly if u > _EXP_FLOOR else 0.0
     for p in range(count):
         bits[p] = (bits[p] - _SHIFT_BITS + 1023) << 52
@@ -623,6 +612,8 @@ def _line_edges(line, tables):
     steepness = line.steepness
     gap = line.gap
     edges = line.edges
+    # crossings wider than a base panel are left to the base panels (see the numpy rule)
+    base_width = tables.base[1] - tables.base[0]
     pair = 0
     first = 0
     for group in range(tables.groups.shape[0]):
@@ -631,7 +622,7 @@ def _line_edges(line, tables):
             for j in range(i + 1, end):
                 slope_gap = slopes[i] - slopes[j]
                 steepness[pair] = abs(slope_gap)
-                if steepness[pair] > 0.0:
+                if steepness[pair] * base_width >= 1.0:
                     x = (intercepts[j] - intercepts[i]) / slope_gap
                     location[pair] = x
                     top = intercepts[first] + slopes[first] * x
@@ -726,6 +717,16 @@ def _accumulate_line(coords, n_students, half_sq, origin, outer_weight, tables, 
 
 
 @_compiled
+def _half_squared_norms(c, out):
+    """out[i] <- |c_i|^2 / 2 for the rows of c (n, k): the logits' offsets."""
+    for i in range(c.shape[0]):
+        s = 0.0
+        for j in range(c.shape[1]):
+            s += c[i, j] * c[i, j]
+        out[i] = 0.5 * s
+
+
+@_compiled
 def _integrate_span(coords, n_students, tables, work, acc, em_only):
     """Accumulate E over y ~ N(0, I_k) of the integrand for span coordinates coords (n, k)
     (rows [:n_students] the students, the rest a mixture truth's means).
@@ -736,11 +737,7 @@ def _integrate_span(coords, n_students, tables, work, acc, em_only):
     n, k = coords.shape
     span = work.span
     half_sq = span.half_sq
-    for i in range(n):
-        s = 0.0
-        for j in range(k):
-            s += coords[i, j] * coords[i, j]
-        half_sq[i] = 0.5 * s
+    _half_squared_norms(coords, half_sq)
     origin = span.origin[:k]
     origin[:] = 0.0
     if k == 1:
@@ -789,6 +786,18 @@ def _reduced_result(coords, acc, em_only, reduced):
 
 
 @_compiled
+def _matrix_product(a, b, out):
+    """out <- a @ b for a (m, p), b (p, q), out (m, q), summed in index order (a run's
+    numbers do not depend on a BLAS build)."""
+    for i in range(a.shape[0]):
+        for j in range(b.shape[1]):
+            s = 0.0
+            for r in range(a.shape[1]):
+                s += a[i, r] * b[r, j]
+            out[i, j] = s
+
+
+@_compiled
 def _exact_direction(c, n_students, tables, em_only, work, out):
     """Population-exact loss and direction (gradient or EM) for c (n, d): rows
     [:n_students] the students relative to the reference mean, the rest (a mixture truth)
@@ -797,28 +806,18 @@ def _exact_direction(c, n_students, tables, em_only, work, out):
     work: from :func:`_exact_work`.  Writes the students' direction (n_students, d) into
     out; returns the loss.
     """
-    n, d = c.shape
+    n = c.shape[0]
     span = work.span
     k = _span_basis(c, span)
     basis = span.basis
     coords = span.coords[: n * k].reshape(n, k)
-    for i in range(n):
-        for j in range(k):
-            s = 0.0
-            for r in range(d):
-                s += c[i, r] * basis[j, r]
-            coords[i, j] = s
+    _matrix_product(c, basis[:k].T, coords)
     acc = span.acc[: n * (2 * k + 2)].reshape(n, 2 * k + 2)
     acc[:, :] = 0.0
     _integrate_span(coords, n_students, tables, work, acc, em_only)
     reduced = span.reduced[: n_students * k].reshape(n_students, k)
     loss = _reduced_result(coords, acc, em_only, reduced)
-    for i in range(n_students):
-        for r in range(d):
-            s = 0.0
-            for j in range(k):
-                s += reduced[i, j] * basis[j, r]
-            out[i, r] = s
+    _matrix_product(reduced, basis[:k], out)
     return loss
 
 
@@ -830,11 +829,7 @@ def _sampled_direction(c, samples, em_only, work, out):
     """
     n, d = c.shape
     half_sq = work.half_sq
-    for i in range(n):
-        s = 0.0
-        for j in range(d):
-            s += c[i, j] * c[i, j]
-        half_sq[i] = 0.5 * s
+    _half_squared_norms(c, half_sq)
     acc = work.acc
     acc[:, :] = 0.0
     logits = work.block.logits

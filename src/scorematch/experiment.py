@@ -126,23 +126,14 @@ def gaussian_outcomes(trajectory, *, truth, spec):
     return {"n_converged": n_converged, "outcome": outcome}
 
 
-def descend_and_classify(
-    initial,
-    mu_star,
-    spec,
-    *,
-    dynamics=EXACT,
-    generators=None,
-    rule=LineRule(),
-    on_record=None,
-    on_diverge=None,
-    classifier=gaussian_outcomes,
-):
+def descend_and_classify(initial, mu_star, spec, *, classifier=gaussian_outcomes, **descent):
     """GD from given initial vectors with spec's eta, n_steps, n_records and thresholds.
 
     initial: (R, n, d); mu_star: (d,) (a mixture truth: its means (K, d)).
     classifier: callable (trajectory, *, truth, spec) -> dict of per-run arrays, merged
     into the result (default :func:`gaussian_outcomes`).
+    descent: the other keywords of :func:`scorematch.dynamics.gradient_descent`
+    (dynamics, generators, rule, on_record, on_diverge).
     Returns the arrays of :func:`run_specification` (with the default classifier).
     """
     trajectory = gradient_descent(
@@ -150,11 +141,7 @@ def descend_and_classify(
         mu_star,
         eta=spec["eta"],
         record_at=log_spaced_steps(spec["n_steps"], n_records=spec["n_records"]),
-        dynamics=dynamics,
-        generators=generators,
-        rule=rule,
-        on_record=on_record,
-        on_diverge=on_diverge,
+        **descent,
     )
     return {
         **trajectory_arrays(trajectory, initial=initial, target=mu_star),

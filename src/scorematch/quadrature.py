@@ -46,10 +46,12 @@ class LineRule:
         on each side of every logit crossing.
     grading_reach: graded edges farther than this from their crossing are left out (there
         the base panels already see a smooth transition).
-    max_crossings: how many crossings per line get graded edges: the ones closest to the
-        upper envelope of the logits.  None means n - 1, the most breakpoints an upper
-        envelope of n lines can have; crossings off the envelope are invisible (both
-        weights are exponentially small there).
+    max_crossings: how many crossings per line get graded edges: of the sharp ones
+        (transition width 1 / steepness at most a base panel's width; a wider transition
+        is smooth on the base panels), those closest to the upper envelope of the logits.
+        None means n - 1, the most breakpoints an upper envelope of n lines can have;
+        crossings off the envelope are invisible (both weights are exponentially small
+        there).
     hermite_nodes: Gauss-Hermite nodes per outer axis (k > 1) when the parameters spread
         widely across the outer axes; the most the rule uses.
     hermite_schedule: (spread, nodes) pairs: when every outer coordinate of every
@@ -157,10 +159,17 @@ def _group_slices(n_logits, group_sizes):
 def _graded_crossing_edges(intercepts, slopes, *, rule):
     """Graded edges (B, m) around the retained crossings of one softmax group, unclipped.
 
-    The retained crossings are the ones with the smallest envelope gap (against this
-    group's own envelope), ties going to the earlier pair.
+    The retained crossings are the sharp ones (transition width 1 / steepness at most a
+    base panel's width) with the smallest envelope gap (against this group's own
+    envelope), ties going to the earlier pair.
     """
     location, steepness, gap = crossing_points(intercepts, slopes)
+    # a transition wider than a base panel is smooth on the base panels and needs no edges;
+    # ranking it with the sharp ones could push a sharp one out (near-coincident parameters
+    # have many near-visible, almost flat crossings)
+    base = base_edges(rule)
+    sharp = steepness * (base[1] - base[0]) >= 1.0
+    location, gap = np.where(sharp, location, np.inf), np.where(sharp, gap, np.inf)
     n_keep = min(crossings_kept(intercepts.shape[1], rule=rule), location.shape[1])
     if n_keep < location.shape[1]:
         keep = np.argsort(gap, axis=1, kind="stable")[:, :n_keep]

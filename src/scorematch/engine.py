@@ -651,7 +651,7 @@ def _line_edges(line, tables):
                 if not line.taken[p] and (best < 0 or gap[p] < gap[best]):
                     best = p
             line.taken[best] = True
-            if steepness[best] == 0.0 or not math.isfinite(location[best]):
+            if not math.isfinite(location[best]):  # flat or parallel: no graded edges
                 continue
             for o in range(tables.offsets.shape[0]):
                 distance = tables.offsets[o] / steepness[best]
@@ -716,7 +716,7 @@ def _accumulate_line(coords, n_students, half_sq, origin, outer_weight, tables, 
     _accumulate_block(coords, n_students, points, weights, count, block, acc, em_only)
 
 
-@_compiled
+@_inlined
 def _half_squared_norms(c, out):
     """out[i] <- |c_i|^2 / 2 for the rows of c (n, k): the logits' offsets."""
     for i in range(c.shape[0]):
@@ -785,7 +785,7 @@ def _reduced_result(coords, acc, em_only, reduced):
     return acc[0, 2 * k + 1]
 
 
-@_compiled
+@_inlined
 def _matrix_product(a, b, out):
     """out <- a @ b for a (m, p), b (p, q), out (m, q), summed in index order (a run's
     numbers do not depend on a BLAS build)."""

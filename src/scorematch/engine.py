@@ -33,6 +33,7 @@ grows with the number of arrays it receives, and the evaluation makes a few call
 
 import math
 from collections import namedtuple
+from functools import lru_cache
 
 import numpy as np
 from numba import njit, prange
@@ -83,10 +84,15 @@ RuleTables = namedtuple(
 )
 
 
+@lru_cache(maxsize=64)
 def rule_tables(rule, *, group_sizes):
     """The numbers of a :class:`scorematch.quadrature.LineRule` for logits in consecutive
-    softmax groups of these sizes (see :func:`truth_groups`), as :class:`RuleTables`
-    (built by the same functions the numpy reference uses)."""
+    softmax groups of these sizes (a tuple, see :func:`truth_groups`), as :class:`RuleTables`
+    (built by the same functions the numpy reference uses).
+
+    Cached (building them takes about as long as 70 compiled k = 1 steps, and a descent
+    asks for them at every record); the compiled code only reads them.
+    """
     limits, counts = outer_node_choices(rule)
     q_max = int(counts.max())
     hermite_nodes = np.zeros((len(counts), q_max))
@@ -115,12 +121,11 @@ def rule_tables(rule, *, group_sizes):
 
 # ------------------------------------------------------------------ work arrays
 
-# Work arrays are few and large.  A compiled call increments and decrements the reference
-# count of every array it receives and copies its shape and strides, a named tuple's
-# arrays one by one: with a named tuple per kind of work (a few dozen arrays) this fixed
-# cost per call, not the integration nodes, was most of a k = 1 step.  So the per-node
-# quantities of a block of points are the rows of one array, the per-line ones the rows of
-# another.
+# Work arrays are few and large.  A compiled call receives a named tuple's arrays one by one
+# (each one's pointer, shape and strides, its reference count incremented and decremented):
+# with a named tuple per kind of work, a few dozen arrays, passing them between the step's
+# functions cost about a third of a k = 1 step.  So the per-node quantities of a block of
+# points are the rows of one array, the per-line ones the rows of another.
 
 # rows of a nodes array (_NODE_ROWS + n + 3m, size): one per per-node quantity, then the n
 # logits rows, then three groups of m rows (_G, _RESIDUAL, _POINTS), of which a span of

@@ -47,13 +47,15 @@ def repeat_step(mu, truth, scales, samples, tables, work, repeats):
 
 
 @njit
-def repeat_block(coords, points, weights, count, block, acc, repeats):
+def repeat_block(coords, count, nodes, acc, repeats):
     n = coords.shape[0]
+    logits = engine._logit_rows(nodes, n)
+    points = engine._node_group(nodes, n, engine._POINTS, 1)
     for _ in range(repeats):
         for i in range(n):
             for p in range(count):
-                block.logits[i, p] = coords[i, 0] * points[0, p] - 0.5 * coords[i, 0] ** 2
-        engine._accumulate_block(coords, n, points, weights, count, block, acc, False)
+                logits[i, p] = coords[i, 0] * points[0, p] - 0.5 * coords[i, 0] ** 2
+        engine._accumulate_block(coords, n, count, nodes, acc, False)
     return acc[0, 0]
 
 
@@ -89,12 +91,12 @@ def main():
     engine._advance(state, *step_args, REPEATS, *rest)
     print(f"{'whole step (engine._advance)':44s} {'':>6s} {(time.perf_counter() - start) / REPEATS:9.2e}")
     size = 400
-    block = engine._block_work(5, 1, size)
-    points = np.linspace(-11, 11, size)[None].copy()
-    weights = np.full(size, 1.0 / size)
+    nodes = engine._nodes_work(5, 1, size)
+    nodes[engine._NODE_ROWS + 5 + engine._POINTS] = np.linspace(-11, 11, size)  # the points (n = 5, m = 1)
+    nodes[engine._WEIGHTS] = 1.0 / size
     acc = np.zeros((5, 4))
     for count in (8, 100, 400):
-        seconds = seconds_per_call(repeat_block, mu[:, :1].copy(), points, weights, count, block, acc)
+        seconds = seconds_per_call(repeat_block, mu[:, :1].copy(), count, nodes, acc)
         print(f"{'integrand on a block of points':44s} {count:>6d} {seconds:9.2e}")
     batch = dict(settings(np.random.default_rng(0)))["k=1 collinear tail, 200 runs"]
     gradient_descent(batch, np.zeros(3), eta=1e-3, record_at=[0, 1])

@@ -24,12 +24,16 @@ Where a new rule for k >= 2 plugs in: :func:`_integrate_span` turns span coordin
 (n, k) into accumulated sums.  Its k >= 2 branch calls :func:`_accumulate_line` once per
 line (an origin in the span and a weight; the line runs along axis 0); a rule built from
 other lines or from points fills the same accumulators, through :func:`_accumulate_line`
-or, for arbitrary points, through :func:`_accumulate_block` (points (k, P), weights (P,),
-logits z . c_i - |c_i|^2 / 2 filled in by the caller).
+or, for arbitrary points, through :func:`_accumulate_block` (points, weights and logits
+z . c_i - |c_i|^2 / 2 filled in by the caller, as rows of a nodes work array).
+
+Work arrays are few and large (see the work-array section): a compiled call's fixed cost
+grows with the number of arrays it receives, and the evaluation makes a few calls per line.
 """
 
 import math
 from collections import namedtuple
+from functools import lru_cache
 
 import numpy as np
 from numba import njit, prange
@@ -51,6 +55,10 @@ _compiled_parallel = njit(cache=True, error_model="numpy", parallel=True)
 # the per-point loops, inlined into their callers: a call per row and pass costs more than
 # the loop itself at a few hundred points
 _inlined = njit(cache=True, error_model="numpy", inline="always")
+# the functions with a single call site on a step's path, inlined into it: a compiled call
+# has a fixed cost per array it receives, and with one call site inlining compiles the
+# body once, as a separate function would
+_inlined_once = _inlined
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _EPS = float(np.finfo(np.float64).eps)
@@ -76,10 +84,15 @@ RuleTables = namedtuple(
 )
 
 
+@lru_cache(maxsize=64)
 def rule_tables(rule, *, group_sizes):
     """The numbers of a :class:`scorematch.quadrature.LineRule` for logits in consecutive
-    softmax groups of these sizes (see :func:`truth_groups`), as :class:`RuleTables`
-    (built by the same functions the numpy reference uses)."""
+    softmax groups of these sizes (a tuple, see :func:`truth_groups`), as :class:`RuleTables`
+    (built by the same functions the numpy reference uses).
+
+    Cached (building them takes about as long as 70 compiled k = 1 steps, and a descent
+    asks for them at every record); the compiled code only reads them.
+    """
     limits, counts = outer_node_choices(rule)
     q_max = int(counts.max())
     hermite_nodes = np.zeros((len(counts), q_max))
@@ -108,6 +121,78 @@ def rule_tables(rule, *, group_sizes):
 
 # ------------------------------------------------------------------ work arrays
 
+# Work arrays are few and large.  A compiled call receives a named tuple's arrays one by one
+# (each one's pointer, shape and strides, its reference count incremented and decremented):
+# with a named tuple per kind of work, a few dozen arrays, passing them between the step's
+# functions cost about a third of a k = 1 step.  So the per-node quantities of a block of
+# points are the rows of one array, the per-line ones the rows of another.
+
+# rows of a nodes array (_NODE_ROWS + n + 3m, size): one per per-node quantity, then the n
+# logits rows, then three groups of m rows (_G, _RESIDUAL, _POINTS), of which a span of
+# rank k uses the first k
+_TOP = 0  # largest logit, then the reciprocal normaliser (see _accumulate_block)
+_SHIFTED = 1  # exp work
+_G_SQ = 2  # |g|^2
+_WW = 3  # W w_i
+_TERM = 4  # W w_i (c_i - g) . e
+_TRUTH_TOP = 5  # largest truth logit, then the truth's reciprocal normaliser
+_RESIDUAL_SQ = 6  # |e|^2
+_G_DOT_RESIDUAL = 7  # g . e
+_WEIGHTS = 8  # quadrature (or Monte Carlo) weight of each point
+_DENSITY = 9  # N(0, 1) density of each point along a line
+_NODE_ROWS = 10
+_G = 0  # g = sum_i w_i c_i
+_RESIDUAL = 1  # e = g - h, h = sum_l v_l b_l (mixture truth)
+_POINTS = 2  # the points z
+
+
+@_compiled
+def _nodes_work(n, m, size):
+    """Work of the integrand on blocks of up to size points for n logit rows in an
+    m-dimensional frame: (_NODE_ROWS + n + 3m, size)."""
+    return np.empty((_NODE_ROWS + n + 3 * m, size))
+
+
+@_inlined
+def _logit_rows(nodes, n):
+    """The (n, size) logits (then softmax numerators) of a nodes array."""
+    return nodes[_NODE_ROWS : _NODE_ROWS + n]
+
+
+@_inlined
+def _node_group(nodes, n, group, k):
+    """The first k rows of group _G, _RESIDUAL or _POINTS of a nodes array with n logit
+    rows: (k, size)."""
+    m = (nodes.shape[0] - _NODE_ROWS - n) // 3
+    first = _NODE_ROWS + n + group * m
+    return nodes[first : first + k]
+
+
+# rows of a line array (_LINE_ROWS, max(E, n, P)), E panel edges, P = n(n-1)/2 pairs
+_EDGES = 0  # (E,) panel edges
+_INTERCEPTS = 1  # (n,) logits along the line: intercepts + slopes * y
+_SLOPES = 2  # (n,)
+_LOCATION = 3  # (P,) crossing locations
+_STEEPNESS = 4  # (P,)
+_GAP = 5  # (P,) envelope gap at each crossing
+_TAKEN = 6  # (P,) 1.0 once the crossing got its graded edges
+_LINE_ROWS = 7
+
+
+@_compiled
+def _line_size(tables):
+    """Most nodes on one line: (edges - 1) panels of L nodes."""
+    n_edges = tables.base.shape[0] + tables.n_keep * tables.offsets.shape[0]
+    return n_edges, (n_edges - 1) * tables.legendre_t.shape[0]
+
+
+@_compiled
+def _line_work(n, tables):
+    """The line array for n logits."""
+    n_edges = _line_size(tables)[0]
+    return np.empty((_LINE_ROWS, max(n_edges, n, n * (n - 1) // 2)))
+
+
 SpanWork = namedtuple(
     "SpanWork",
     [
@@ -124,56 +209,6 @@ SpanWork = namedtuple(
         "index",  # (m,) int64 tensor index of the outer rule
     ],
 )
-
-LineWork = namedtuple(
-    "LineWork",
-    [
-        "edges",  # (E,) panel edges
-        "intercepts",  # (n,) logits along the line: intercepts + slopes * y
-        "slopes",  # (n,)
-        "location",  # (P,) crossing locations, P = n(n-1)/2
-        "steepness",  # (P,)
-        "gap",  # (P,) envelope gap at each crossing
-        "taken",  # (P,) bool
-        "points",  # (m * size,) the line's nodes as points, viewed (k, size)
-        "weights",  # (size,)
-        "density",  # (size,) Gaussian density of each node
-    ],
-)
-
-BlockWork = namedtuple(
-    "BlockWork",
-    [
-        "logits",  # (n, size) logits, then softmax weights
-        "top",  # (size,) largest logit, then the reciprocal normaliser
-        "shifted",  # (size,) exp work
-        "g",  # (m * size,) g = sum_i w_i c_i, viewed (k, size)
-        "g_sq",  # (size,) |g|^2
-        "ww",  # (size,) W w_i
-        "term",  # (size,) W w_i (c_i - g) . e
-        "truth_top",  # (size,) largest truth logit, then the truth's reciprocal normaliser
-        "residual",  # (m * size,) e = g - h, h = sum_l v_l b_l (mixture truth), viewed (k, size)
-        "residual_sq",  # (size,) |e|^2
-        "g_dot_residual",  # (size,) g . e
-    ],
-)
-
-
-@_compiled
-def _block_work(n, m, size):
-    return BlockWork(
-        np.empty((n, size)),
-        np.empty(size),
-        np.empty(size),
-        np.empty(m * size),
-        np.empty(size),
-        np.empty(size),
-        np.empty(size),
-        np.empty(size),
-        np.empty(m * size),
-        np.empty(size),
-        np.empty(size),
-    )
 
 
 @_compiled
@@ -194,54 +229,22 @@ def _span_work(n, d):
     )
 
 
-@_compiled
-def _line_size(tables):
-    """Most nodes on one line: (edges - 1) panels of L nodes."""
-    n_edges = tables.base.shape[0] + tables.n_keep * tables.offsets.shape[0]
-    return n_edges, (n_edges - 1) * tables.legendre_t.shape[0]
-
-
-@_compiled
-def _line_work(n, m, tables):
-    n_pairs = n * (n - 1) // 2
-    n_edges, size = _line_size(tables)
-    return LineWork(
-        np.empty(n_edges),
-        np.empty(n),
-        np.empty(n),
-        np.empty(n_pairs),
-        np.empty(n_pairs),
-        np.empty(n_pairs),
-        np.empty(n_pairs, dtype=np.bool_),
-        np.empty(m * size),
-        np.empty(size),
-        np.empty(size),
-    )
-
-
-ExactWork = namedtuple("ExactWork", ["span", "line", "block"])
+ExactWork = namedtuple("ExactWork", ["span", "line", "nodes"])
 
 
 @_compiled
 def _exact_work(n, d, tables):
     """Work arrays of one population-exact evaluation for n components in R^d."""
-    m = min(n, d)
-    return ExactWork(_span_work(n, d), _line_work(n, m, tables), _block_work(n, m, _line_size(tables)[1]))
+    return ExactWork(_span_work(n, d), _line_work(n, tables), _nodes_work(n, min(n, d), _line_size(tables)[1]))
 
 
-SampleWork = namedtuple("SampleWork", ["points", "weights", "half_sq", "acc", "block"])
+SampleWork = namedtuple("SampleWork", ["half_sq", "acc", "nodes"])
 
 
 @_compiled
 def _sample_work(n, d):
     """Work arrays of one Monte Carlo evaluation (blocks of _SAMPLE_BLOCK samples)."""
-    return SampleWork(
-        np.empty((d, _SAMPLE_BLOCK)),
-        np.empty(_SAMPLE_BLOCK),
-        np.empty(n),
-        np.empty((n, 2 * d + 2)),
-        _block_work(n, d, _SAMPLE_BLOCK),
-    )
+    return SampleWork(np.empty(n), np.empty((n, 2 * d + 2)), _nodes_work(n, d, _SAMPLE_BLOCK))
 
 
 # ------------------------------------------------------------------ span of the c_i
@@ -296,7 +299,7 @@ def _identity(buffer, m):
     return v
 
 
-@_compiled
+@_inlined_once
 def _span_basis(c, work):
     """Right singular vectors of c (n, d) into work.basis (min(n, d), d).
 
@@ -389,14 +392,14 @@ def _exp_shifted(x, top, count, shifted):
 
 
 @_compiled
-def _accumulate_block(coords, n_students, points, weights, count, block, acc, em_only):
+def _accumulate_block(coords, n_students, count, nodes, acc, em_only):
     """Add the contributions of a block of integration points.
 
     coords: (n, k) centres in some orthonormal frame: rows [:n_students] the students c_i,
-    rows [n_students:] (a mixture truth) the truth means b_l, a softmax group of their own;
-    points: (k, size) points z in that frame (first count columns); weights: (size,).
-    block: :class:`BlockWork` with block.logits[:, :count] the logits z . c - |c|^2 / 2 of
-    every row filled in by the caller.
+    rows [n_students:] (a mixture truth) the truth means b_l, a softmax group of their own.
+    nodes: from :func:`_nodes_work`, its first count columns filled in by the caller: the
+    points z (k rows of group _POINTS), their weights (row _WEIGHTS) and the logits
+    z . c - |c|^2 / 2 of every row of coords (:func:`_logit_rows`).
     acc: (n, 2k + 2) accumulators (student rows): [:, :k] sum W w_i e, [:, k:2k]
     sum W w_i curv_i z, [:, 2k] sum W w_i curv_i, [0, 2k + 1] sum W |e|^2, with w_i the
     students' softmax weights, g = sum_i w_i c_i, the residual e = g - h against the truth's
@@ -405,14 +408,16 @@ def _accumulate_block(coords, n_students, points, weights, count, block, acc, em
     row, so that it vectorises.
     """
     n, k = coords.shape
-    size = block.logits.shape[1]
-    e = block.logits
-    top = block.top
-    g = block.g[: k * size].reshape(k, size)
-    g_sq = block.g_sq
-    ww = block.ww
-    term = block.term
-    _softmax_rows(e, 0, n_students, top, count, block.shifted)
+    e = _logit_rows(nodes, n)
+    points = _node_group(nodes, n, _POINTS, k)
+    weights = nodes[_WEIGHTS]
+    shifted = nodes[_SHIFTED]
+    top = nodes[_TOP]
+    g = _node_group(nodes, n, _G, k)
+    g_sq = nodes[_G_SQ]
+    ww = nodes[_WW]
+    term = nodes[_TERM]
+    _softmax_rows(e, 0, n_students, top, count, shifted)
     for j in range(k):
         _scaled(e[0], coords[0, j], g[j], count)
         for i in range(1, n_students):
@@ -427,11 +432,11 @@ def _accumulate_block(coords, n_students, points, weights, count, block, acc, em
     residual_sq = g_sq
     g_dot_residual = g_sq
     if n_students < n:
-        truth_top = block.truth_top
-        residual = block.residual[: k * size].reshape(k, size)
-        residual_sq = block.residual_sq
-        g_dot_residual = block.g_dot_residual
-        _softmax_rows(e, n_students, n, truth_top, count, block.shifted)
+        truth_top = nodes[_TRUTH_TOP]
+        residual = _node_group(nodes, n, _RESIDUAL, k)
+        residual_sq = nodes[_RESIDUAL_SQ]
+        g_dot_residual = nodes[_G_DOT_RESIDUAL]
+        _softmax_rows(e, n_students, n, truth_top, count, shifted)
         for j in range(k):
             rj = residual[j]
             _scaled(e[n_students], coords[n_students, j], rj, count)
@@ -596,22 +601,24 @@ def _dot(a, b, count):
 # ------------------------------------------------------------------ the line rule
 
 
-@_compiled
+@_inlined_once
 def _line_edges(line, tables):
-    """Sorted panel edges of the adaptive line rule into line.edges; returns how many.
+    """Sorted panel edges of the adaptive line rule into row _EDGES of line (from
+    :func:`_line_work`); returns how many.
 
-    line.intercepts, line.slopes: (n,) the affine logits along the line, in the softmax
+    Rows _INTERCEPTS, _SLOPES: (n,) the affine logits along the line, in the softmax
     groups of tables.groups; a group's crossings are ranked against its own envelope.  The
     same edges as :func:`scorematch.quadrature.panel_edges` minus those clipped onto the
     domain's ends (they bound zero-width panels only).
     """
     half_width = tables.half_width
-    intercepts = line.intercepts
-    slopes = line.slopes
-    location = line.location
-    steepness = line.steepness
-    gap = line.gap
-    edges = line.edges
+    intercepts = line[_INTERCEPTS]
+    slopes = line[_SLOPES]
+    location = line[_LOCATION]
+    steepness = line[_STEEPNESS]
+    gap = line[_GAP]
+    taken = line[_TAKEN]
+    edges = line[_EDGES]
     # crossings wider than a base panel are left to the base panels (see the numpy rule)
     base_width = tables.base[1] - tables.base[0]
     pair = 0
@@ -638,7 +645,7 @@ def _line_edges(line, tables):
     for e in range(tables.base.shape[0]):
         edges[count] = tables.base[e]
         count += 1
-    line.taken[:] = False
+    taken[:] = 0.0
     first = 0
     first_pair = 0
     for group in range(tables.groups.shape[0]):
@@ -648,9 +655,9 @@ def _line_edges(line, tables):
             # the smallest envelope gap not yet taken, ties to the earlier pair
             best = -1
             for p in range(first_pair, end_pair):
-                if not line.taken[p] and (best < 0 or gap[p] < gap[best]):
+                if taken[p] == 0.0 and (best < 0 or gap[p] < gap[best]):
                     best = p
-            line.taken[best] = True
+            taken[best] = 1.0
             if not math.isfinite(location[best]):  # flat or parallel: no graded edges
                 continue
             for o in range(tables.offsets.shape[0]):
@@ -661,35 +668,56 @@ def _line_edges(line, tables):
                     count += 1
         first = tables.groups[group, 0]
         first_pair = end_pair
-    edges[:count].sort()  # in place: no allocation per line
+    _sort(edges, count)
     return count
 
 
-@_compiled
-def _accumulate_line(coords, n_students, half_sq, origin, outer_weight, tables, line, block, acc, em_only):
+@_inlined
+def _sort(values, count):
+    """Sort values[:count] in place, NaN last (numpy's order).
+
+    Insertion sort: a line's few dozen edges come in a few sorted runs (the base edges,
+    then each crossing's graded edges), and the array sort method allocates its partition
+    stack on every call.
+    """
+    for i in range(1, count):
+        v = values[i]
+        j = i
+        while j > 0 and (v < values[j - 1] or (math.isnan(values[j - 1]) and not math.isnan(v))):
+            values[j] = values[j - 1]
+            j -= 1
+        values[j] = v
+
+
+@_inlined_once
+def _accumulate_line(coords, n_students, half_sq, origin, outer_weight, tables, line, nodes, acc, em_only):
     """The adaptive line rule along axis 0 through origin (k,) (origin[0] is ignored).
 
     Adds the sum over the line's nodes of outer_weight * (Gauss-Legendre weight * N(0, 1)
-    density) * integrand; panels of zero width are skipped.
+    density) * integrand; panels of zero width are skipped.  line: from
+    :func:`_line_work`; nodes: from :func:`_nodes_work`.
     """
     n, k = coords.shape
     legendre_t = tables.legendre_t
     legendre_w = tables.legendre_w
-    size = line.weights.shape[0]
-    points = line.points[: k * size].reshape(k, size)
-    weights = line.weights
-    density = line.density
+    points = _node_group(nodes, n, _POINTS, k)
+    weights = nodes[_WEIGHTS]
+    density = nodes[_DENSITY]
+    top = nodes[_TOP]
+    intercepts = line[_INTERCEPTS]
+    slopes = line[_SLOPES]
+    edges = line[_EDGES]
     for i in range(n):
         s = 0.0
         for j in range(1, k):
             s += origin[j] * coords[i, j]
-        line.intercepts[i] = s - half_sq[i]
-        line.slopes[i] = coords[i, 0]
+        intercepts[i] = s - half_sq[i]
+        slopes[i] = coords[i, 0]
     n_edges = _line_edges(line, tables)
     count = 0
     for e in range(n_edges - 1):
-        lo = line.edges[e]
-        hi = line.edges[e + 1]
+        lo = edges[e]
+        hi = edges[e + 1]
         if hi == lo:
             continue
         centre = 0.5 * (hi + lo)
@@ -699,21 +727,22 @@ def _accumulate_line(coords, n_students, half_sq, origin, outer_weight, tables, 
             points[0, count] = y
             weights[count] = half * legendre_w[q]
             density[count] = 0.0
-            block.top[count] = 0.5 * y * y
+            top[count] = 0.5 * y * y
             count += 1
-    _exp_shifted(density, block.top, count, block.shifted)
+    _exp_shifted(density, top, count, nodes[_SHIFTED])
     for p in range(count):
         weights[p] = weights[p] * density[p] / _SQRT_2PI * outer_weight
     for j in range(1, k):
         points[j, :count] = origin[j]
+    logits = _logit_rows(nodes, n)
+    ys = points[0]
     for i in range(n):
-        row = block.logits[i]
-        b = line.intercepts[i]
-        s = line.slopes[i]
-        ys = points[0]
+        row = logits[i]
+        b = intercepts[i]
+        s = slopes[i]
         for p in range(count):
             row[p] = b + s * ys[p]
-    _accumulate_block(coords, n_students, points, weights, count, block, acc, em_only)
+    _accumulate_block(coords, n_students, count, nodes, acc, em_only)
 
 
 @_inlined
@@ -726,13 +755,13 @@ def _half_squared_norms(c, out):
         out[i] = 0.5 * s
 
 
-@_compiled
+@_inlined_once
 def _integrate_span(coords, n_students, tables, work, acc, em_only):
     """Accumulate E over y ~ N(0, I_k) of the integrand for span coordinates coords (n, k)
     (rows [:n_students] the students, the rest a mixture truth's means).
 
-    k = 1: one line.  k >= 2: the line rule on axis 0 for each node of a tensor
-    Gauss-Hermite rule on axes 1..k-1, its node count from the run's outer spread.
+    The line rule on axis 0 for each node of a tensor Gauss-Hermite rule on axes
+    1..k-1, its node count from the run's outer spread (k = 1: one line, weight 1).
     """
     n, k = coords.shape
     span = work.span
@@ -740,9 +769,6 @@ def _integrate_span(coords, n_students, tables, work, acc, em_only):
     _half_squared_norms(coords, half_sq)
     origin = span.origin[:k]
     origin[:] = 0.0
-    if k == 1:
-        _accumulate_line(coords, n_students, half_sq, origin, 1.0, tables, work.line, work.block, acc, em_only)
-        return
     spread = 0.0
     for i in range(n):
         for j in range(1, k):
@@ -760,7 +786,7 @@ def _integrate_span(coords, n_students, tables, work, acc, em_only):
         for a in range(k - 1):
             origin[a + 1] = tables.hermite_nodes[choice, index[a]]
             weight *= tables.hermite_weights[choice, index[a]]
-        _accumulate_line(coords, n_students, half_sq, origin, weight, tables, work.line, work.block, acc, em_only)
+        _accumulate_line(coords, n_students, half_sq, origin, weight, tables, work.line, work.nodes, acc, em_only)
         # next tensor index, last axis fastest (numpy's meshgrid "ij" order)
         a = k - 2
         while a >= 0:
@@ -797,7 +823,7 @@ def _matrix_product(a, b, out):
             out[i, j] = s
 
 
-@_compiled
+@_inlined_once
 def _exact_direction(c, n_students, tables, em_only, work, out):
     """Population-exact loss and direction (gradient or EM) for c (n, d): rows
     [:n_students] the students relative to the reference mean, the rest (a mixture truth)
@@ -832,9 +858,10 @@ def _sampled_direction(c, samples, em_only, work, out):
     _half_squared_norms(c, half_sq)
     acc = work.acc
     acc[:, :] = 0.0
-    logits = work.block.logits
-    points = work.points
-    work.weights[:] = 1.0 / samples.shape[0]
+    nodes = work.nodes
+    logits = _logit_rows(nodes, n)
+    points = _node_group(nodes, n, _POINTS, d)
+    nodes[_WEIGHTS] = 1.0 / samples.shape[0]
     for start in range(0, samples.shape[0], _SAMPLE_BLOCK):
         count = min(_SAMPLE_BLOCK, samples.shape[0] - start)
         for p in range(count):
@@ -846,13 +873,13 @@ def _sampled_direction(c, samples, em_only, work, out):
                 row[p] = -half_sq[i]
             for j in range(d):
                 _add_scaled(points[j], c[i, j], row, count)
-        _accumulate_block(c, n, points, work.weights, count, work.block, acc, em_only)
+        _accumulate_block(c, n, count, nodes, acc, em_only)
     return _reduced_result(c, acc, em_only, out)
 
 
 # ------------------------------------------------------------------ one step, many steps
 
-StepWork = namedtuple("StepWork", ["exact", "sample", "c", "level_direction", "direction", "previous"])
+StepWork = namedtuple("StepWork", ["exact", "sample", "c", "level_direction", "direction"])
 
 
 @_compiled
@@ -862,7 +889,6 @@ def _step_work(n, d, truth_rows, tables, sampled):
         _exact_work(n + truth_rows, d, tables),
         _sample_work(n, d if sampled else 0),
         np.empty((n + truth_rows, d)),
-        np.empty((n, d)),
         np.empty((n, d)),
         np.empty((n, d)),
     )

@@ -8,6 +8,7 @@ import platform
 import re
 import subprocess
 import sys
+import time
 import zipfile
 import zlib
 from pathlib import Path
@@ -394,6 +395,41 @@ def test_npz_is_byte_identical_for_equal_arrays_and_refuses_objects(tmp_path):
         assert {info.date_time for info in archive.infolist()} == {(1980, 1, 1, 0, 0, 0)}
     with pytest.raises(TypeError, match="object"):
         write_npz(tmp_path / "c.npz", {"o": np.array([None, 1], dtype=object)})
+
+
+def test_a_write_that_fails_midway_leaves_the_earlier_file_and_nothing_partial(tmp_path):
+    path = tmp_path / "run.npz"
+    write_npz(path, {"x": np.arange(3.0)})
+    before = path.read_bytes()
+    # the second member is refused after the first was written to the archive
+    with pytest.raises(TypeError, match="object"):
+        write_npz(path, {"y": np.ones(1000), "o": np.array([None, 1], dtype=object)})
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.npz"]
+    with pytest.raises(TypeError, match="object"):
+        write_npz(tmp_path / "new.npz", {"y": np.ones(1000), "o": np.array([None, 1], dtype=object)})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.npz"]
+
+
+def test_a_killed_writer_leaves_no_partial_file_at_the_path(tmp_path):
+    """SIGKILL a process while it writes a large result: the path holds either nothing or
+    the complete file, never a partial one."""
+    path = tmp_path / "big.npz"
+    script = (
+        "import sys, numpy as np; from scorematch.pipeline import write_npz; "
+        "print('writing', flush=True); "
+        "[write_npz(sys.argv[1], {'x': np.ones(5_000_000)}) for _ in range(100)]"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout.readline().strip() == "writing"
+    deadline = time.monotonic() + 60
+    while not any(tmp_path.iterdir()):  # the writer has opened its file
+        assert time.monotonic() < deadline, "the writer never started its file"
+    writer.kill()
+    writer.wait()
+    if path.exists():  # killed after a complete write: that file, whole
+        with np.load(path) as data:
+            assert data["x"].shape == (5_000_000,)
 
 
 # --------------------------------------------------------------------------- CLI

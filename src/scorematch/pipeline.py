@@ -1,8 +1,10 @@
 """I/O for the rule scripts: logging, progress, result files with provenance.
 
-Nothing here computes; the scripts under scripts/ call these and the numerics. Files are
-written in place: Snakemake removes or marks incomplete the outputs of a job that fails
-or is killed, and reruns it (the profiles set rerun-incomplete).
+Nothing here computes; the scripts under scripts/ call these and the numerics. Every file
+is written beside its path and renamed into place (:func:`scorematch.files.partial_path`),
+so a job killed while writing leaves no partial output; Snakemake also marks the outputs
+of a job that fails or is killed incomplete and reruns it (the profiles set
+rerun-incomplete).
 """
 
 import csv
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from scorematch.files import partial_path
 from scorematch.provenance import (
     NPZ_PROVENANCE_KEY,
     code_version,
@@ -98,8 +101,10 @@ def write_npz(path, arrays):
     Members have a fixed timestamp, so equal arrays give identical bytes; object arrays
     are refused (np.load(allow_pickle=False) could not read them).
     """
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    with zipfile.ZipFile(path, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+    with (
+        partial_path(path) as partial,
+        zipfile.ZipFile(partial, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive,
+    ):
         for name, value in arrays.items():
             array = np.asanyarray(value)
             if array.dtype.hasobject:
@@ -148,14 +153,15 @@ def save_run_results(snakemake, arrays, *, experiment, section, seed_name, runs,
 def save_figure(fig, paths, *, provenance):
     """Write a figure to each path (PDF/PNG) with its provenance record embedded."""
     for path in paths:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, metadata=figure_metadata(provenance, fmt=Path(path).suffix.lstrip(".").lower()))
+        fmt = Path(path).suffix.lstrip(".").lower()
+        with partial_path(path) as partial:
+            fig.savefig(partial, format=fmt, metadata=figure_metadata(provenance, fmt=fmt))
 
 
 def save_text(path, text, *, provenance):
     """Write a text result (JSON, CSV, Markdown, report page) and its provenance sidecar."""
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(text, encoding="utf-8")
+    with partial_path(path) as partial:
+        partial.write_text(text, encoding="utf-8")
     write_sidecar(path, provenance)
 
 

@@ -38,6 +38,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from scorematch.files import partial_path
+
 SIDECAR_SUFFIX = ".prov.json"
 PACKAGES = ("numpy", "scipy", "matplotlib", "snakemake", "pyyaml", "scorematch")
 PROVENANCE_KEYS = (
@@ -344,7 +346,8 @@ def write_sidecar(path, record):
     """Write the record of the text file at path, with its sha256, to X.prov.json."""
     sidecar = sidecar_path(path)
     content = {**record, SIDECAR_HASH_KEY: file_sha256(path)}
-    sidecar.write_text(json_text(content))
+    with partial_path(sidecar) as partial:
+        partial.write_text(json_text(content))
     return sidecar
 
 

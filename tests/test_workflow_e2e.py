@@ -156,13 +156,11 @@ def test_killed_make_small_resumes_with_the_same_command(small_run, tmp_path):
     running = None
     deadline = time.monotonic() + 300
     while running is None and time.monotonic() < deadline and process.poll() is None:
-        for log in (workdir / "logs/simulate").rglob("*.log"):
-            result = workdir / "results" / log.relative_to(workdir / "logs/simulate").with_suffix(".npz")
-            if "iteration" in log.read_text() and not result.exists():
-                running = result
-                break
-        time.sleep(0.1)
+        running = simulation_running(workdir)
+        if running is None:
+            time.sleep(0.1)
     assert running is not None and process.poll() is None, "no simulation was caught running"
+    # killed at once: a job between its last progress line and its output can end in ms
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     assert not running.exists(), "a killed job left its output in place"
@@ -177,6 +175,16 @@ def test_killed_make_small_resumes_with_the_same_command(small_run, tmp_path):
     # move between the two runs (byte identity is test_same_config_gives_byte_identical_...)
     differing = [str(p) for p in reference if not same_arrays(workdir / p, small_run / p)]
     assert not differing, differing
+
+
+def simulation_running(workdir):
+    """The output of a simulation that has logged progress but not yet written its
+    result, or None."""
+    for log in (workdir / "logs/simulate").rglob("*.log"):
+        result = workdir / "results" / log.relative_to(workdir / "logs/simulate").with_suffix(".npz")
+        if "iteration" in log.read_text() and not result.exists():
+            return result
+    return None
 
 
 def same_arrays(path, other):

@@ -52,13 +52,11 @@ from scorematch.quadrature import (
 # descent reports as divergence, rather than an exception)
 _compiled = njit(cache=True, error_model="numpy")
 _compiled_parallel = njit(cache=True, error_model="numpy", parallel=True)
-# the per-point loops, inlined into their callers: a call per row and pass costs more than
-# the loop itself at a few hundred points
+# inlined into their callers: the per-point loops (a call per row and pass costs more than
+# the loop itself at a few hundred points) and the functions with a single call site on a
+# step's path (a compiled call has a fixed cost per array it receives; with one call site
+# inlining compiles the body once, as a separate function would)
 _inlined = njit(cache=True, error_model="numpy", inline="always")
-# the functions with a single call site on a step's path, inlined into it: a compiled call
-# has a fixed cost per array it receives, and with one call site inlining compiles the
-# body once, as a separate function would
-_inlined_once = _inlined
 
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _EPS = float(np.finfo(np.float64).eps)
@@ -299,7 +297,7 @@ def _identity(buffer, m):
     return v
 
 
-@_inlined_once
+@_inlined
 def _span_basis(c, work):
     """Right singular vectors of c (n, d) into work.basis (min(n, d), d).
 
@@ -601,7 +599,7 @@ def _dot(a, b, count):
 # ------------------------------------------------------------------ the line rule
 
 
-@_inlined_once
+@_inlined
 def _line_edges(line, tables):
     """Sorted panel edges of the adaptive line rule into row _EDGES of line (from
     :func:`_line_work`); returns how many.
@@ -689,7 +687,7 @@ def _sort(values, count):
         values[j] = v
 
 
-@_inlined_once
+@_inlined
 def _accumulate_line(coords, n_students, half_sq, origin, outer_weight, tables, line, nodes, acc, em_only):
     """The adaptive line rule along axis 0 through origin (k,) (origin[0] is ignored).
 
@@ -755,7 +753,7 @@ def _half_squared_norms(c, out):
         out[i] = 0.5 * s
 
 
-@_inlined_once
+@_inlined
 def _integrate_span(coords, n_students, tables, work, acc, em_only):
     """Accumulate E over y ~ N(0, I_k) of the integrand for span coordinates coords (n, k)
     (rows [:n_students] the students, the rest a mixture truth's means).
@@ -823,7 +821,7 @@ def _matrix_product(a, b, out):
             out[i, j] = s
 
 
-@_inlined_once
+@_inlined
 def _exact_direction(c, n_students, tables, em_only, work, out):
     """Population-exact loss and direction (gradient or EM) for c (n, d): rows
     [:n_students] the students relative to the reference mean, the rest (a mixture truth)

@@ -5,8 +5,11 @@ Prints one table from one run: for each setting, the wall time per GD step of
 - the compiled engine (scorematch.dynamics.gradient_descent: the steps between two
   records in compiled code),
 - the numpy engine: a Python loop calling the numpy reference
-  (scorematch.population.population_loss_and_gradient) once per step, the engine as it
-  was before the compiled one,
+  (scorematch.population.population_loss_and_gradient) once per step
+  (benchmarks/numpy_loop.py), of this checkout and of commit 713c7e0, the last before the
+  compiled engine (the engine the compiled one replaced; its integration rule has been
+  replaced since, by one with fewer nodes per evaluation), timed in a subprocess on that
+  commit's source (needs the checkout's git history),
 - Monte Carlo minibatch steps with B samples per run and step (compiled, samples drawn by
   numpy each block of steps),
 the integration points per run and evaluation (nodes of positive weight, the compiled
@@ -27,6 +30,7 @@ import tempfile
 import time
 
 import numpy as np
+from numpy_loop import numpy_seconds_per_step
 from scipy import integrate
 
 from scorematch.dynamics import Dynamics, gradient_descent
@@ -42,6 +46,7 @@ from scorematch.quadrature import LineRule, outer_node_counts
 
 N, D = 5, 3
 ETA = 1e-3  # small: the parameters stay in their class while the steps are timed
+PRE_COMPILED_COMMIT = "713c7e0"  # the numpy engine before the compiled engine replaced it
 
 
 def settings(rng):
@@ -117,13 +122,30 @@ def compiled_seconds_per_step(mu, *, steps, dynamics=Dynamics()):
     return (time.perf_counter() - start) / steps
 
 
-def numpy_seconds_per_step(mu, *, steps):
-    """The numpy engine's loop: one call of the numpy reference per step."""
-    current = mu.copy()
-    start = time.perf_counter()
-    for _ in range(steps):
-        current -= ETA * population_loss_and_gradient(current, np.zeros(D))[1]
-    return (time.perf_counter() - start) / steps
+def pre_compiled_source(directory):
+    """Extract the package source of PRE_COMPILED_COMMIT into directory; its src path, or
+    None when this checkout lacks that commit (no git history)."""
+    checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    archive = subprocess.run(
+        ["git", "-C", checkout, "archive", PRE_COMPILED_COMMIT, "src"], capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        return None
+    subprocess.run(["tar", "-x", "-C", directory], input=archive.stdout, check=True)
+    return os.path.join(directory, "src")
+
+
+def pre_compiled_seconds_per_step(mu, *, steps, source):
+    """benchmarks/numpy_loop.py on the package at source (a src directory) in a subprocess."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "mu.npy")
+        np.save(path, mu)
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "numpy_loop.py")
+        env = {**os.environ, "PYTHONPATH": source}
+        out = subprocess.run(
+            [sys.executable, script, path, str(steps), str(ETA)], capture_output=True, text=True, check=True, env=env
+        )
+    return float(out.stdout.strip())
 
 
 def mixture_rows(rng):
@@ -159,38 +181,50 @@ def fresh_process_seconds(cache_dir):
     return float(out.stdout.strip())
 
 
-def main():
-    with tempfile.TemporaryDirectory() as cache_dir:
-        compile_time = fresh_process_seconds(cache_dir)
-        cached_time = fresh_process_seconds(cache_dir)
-    rng = np.random.default_rng(0)
+def engine_rows(rng, *, source):
+    """One row per setting and estimator; source: the pre-compiled package's src or None."""
     rows = []
     for name, mu in settings(rng):
         runs = len(mu)
         ref = reference_gradient(mu[: min(runs, 8)])
         exact = population_loss_and_gradient(mu[: len(ref)], np.zeros(D))[1]
         error = relative_error(exact, ref)
-        t_numpy = numpy_seconds_per_step(mu, steps=5 if runs > 1 else 40)
+        numpy_steps = 5 if runs > 1 else 40
+        t_numpy = numpy_seconds_per_step(mu, steps=numpy_steps, eta=ETA)
+        t_pre = np.nan if source is None else pre_compiled_seconds_per_step(mu, steps=numpy_steps, source=source)
         t_new = compiled_seconds_per_step(mu, steps=40 if runs > 1 else 2000)
         nodes = nodes_per_evaluation(mu[:20])
-        rows.append((name, "compiled engine", runs, nodes, t_new, error, t_numpy / t_new))
-        rows.append((name, "numpy engine", runs, nodes, t_numpy, error, 1.0))
+        rows.append((name, "compiled engine", runs, nodes, t_new, error, t_numpy / t_new, t_pre / t_new))
+        rows.append((name, "numpy engine", runs, nodes, t_numpy, error, 1.0, t_pre / t_numpy))
+        rows.append((name, f"numpy engine {PRE_COMPILED_COMMIT}", runs, np.nan, t_pre, np.nan, t_numpy / t_pre, 1.0))
         for batch in (1_000, 10_000, 100_000):
             if runs * batch > 3_000_000:
-                rows.append((name, f"Monte Carlo B={batch:.0e}", runs, batch, np.nan, np.nan, np.nan))
+                rows.append((name, f"Monte Carlo B={batch:.0e}", runs, batch, np.nan, np.nan, np.nan, np.nan))
                 continue
             t_mc = compiled_seconds_per_step(
                 mu, steps=20 if runs * batch > 1e5 else 200, dynamics=Dynamics(batch_size=batch)
             )
             samples = rng.standard_normal((len(ref), batch, D))
             mc_error = relative_error(sampled(mu[: len(ref)], np.zeros(D), samples=samples)[1], ref)
-            rows.append((name, f"Monte Carlo B={batch:.0e}", runs, batch, t_mc, mc_error, t_numpy / t_mc))
+            rows.append((name, f"Monte Carlo B={batch:.0e}", runs, batch, t_mc, mc_error, t_numpy / t_mc, t_pre / t_mc))
+    return rows
+
+
+def main():
+    with tempfile.TemporaryDirectory() as cache_dir:
+        compile_time = fresh_process_seconds(cache_dir)
+        cached_time = fresh_process_seconds(cache_dir)
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as directory:
+        rows = engine_rows(rng, source=pre_compiled_source(directory))
     print(
         f"{'setting':34s} {'estimator':22s} {'runs':>5s} {'points/run':>10s} {'s/step':>10s} "
-        f"{'rel. error':>10s} {'numpy/this':>10s}"
+        f"{'rel. error':>10s} {'numpy/this':>10s} {PRE_COMPILED_COMMIT + '/this':>12s}"
     )
-    for name, estimator, runs, points, t, err, ratio in rows:
-        print(f"{name:34s} {estimator:22s} {runs:5d} {points:10.0f} {t:10.2e} {err:10.1e} {ratio:10.1f}")
+    for name, estimator, runs, points, t, err, ratio, pre_ratio in rows:
+        print(
+            f"{name:34s} {estimator:22s} {runs:5d} {points:10.0f} {t:10.2e} {err:10.1e} {ratio:10.1f} {pre_ratio:12.1f}"
+        )
     print(f"compile, first call in a fresh process (empty cache): {compile_time:.1f} s")
     print(f"load from the cache, first call in a fresh process:   {cached_time:.1f} s")
     print()

@@ -96,7 +96,7 @@ readme-results: setup
 	$(BIN)/python scripts/readme_results.py --config "$(CONFIG)"
 
 benchmark: setup
-	$(BIN)/python benchmarks/gradient_cost.py
+	$(BIN)/python benchmarks/gradient_cost.py --readme README.md
 
 clean:
 	rm -rf results figures logs .snakemake report.html

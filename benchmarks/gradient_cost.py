@@ -1,12 +1,17 @@
 """Per-step cost and accuracy of the compiled engine, the numpy engine and Monte Carlo steps.
 
-Run on demand:  make benchmark   (or .venv/bin/python benchmarks/gradient_cost.py)
-Prints one table from one run: for each setting, the wall time per GD step of
+Run on demand:  make benchmark   (.venv/bin/python benchmarks/gradient_cost.py --readme README.md)
+Prints, as markdown, one table from one run (and with --readme writes the same text into
+the README's block between the BENCHMARK_MARKERS of scorematch.readme_tables): for each setting, the
+wall time per GD step of
 - the compiled engine (scorematch.dynamics.gradient_descent: the steps between two
   records in compiled code),
 - the numpy engine: a Python loop calling the numpy reference
-  (scorematch.population.population_loss_and_gradient) once per step, the engine as it
-  was before the compiled one,
+  (scorematch.population.population_loss_and_gradient) once per step
+  (benchmarks/numpy_loop.py), of this checkout and of commit 713c7e0, the last before the
+  compiled engine (the engine the compiled one replaced; its integration rule has been
+  replaced since, by one with fewer nodes per evaluation), timed in a subprocess on that
+  commit's source (needs the checkout's git history),
 - Monte Carlo minibatch steps with B samples per run and step (compiled, samples drawn by
   numpy each block of steps),
 the integration points per run and evaluation (nodes of positive weight, the compiled
@@ -15,18 +20,24 @@ of the step's gradient (max-abs error / max-abs gradient, median
 over runs) against a reference: scipy's adaptive quadrature for k = 1, the same rule with
 40 outer Gauss-Hermite nodes whatever the spread for k = 3.  Then the first-call compile
 time (empty cache) and the load time from the cache, each in a fresh process.
-A second table: the per-step cost with a Gaussian-mixture truth (K = 2, d = 1, the
+Then the engine's design targets against these ratios (met or missed, generated from the
+rows).  A second table: the per-step cost with a Gaussian-mixture truth (K = 2, d = 1, the
 `mixture` config's far start), compiled (gradient_descent with scorematch.mixture.MIXTURE_GD) against a
 Python loop over the numpy reference (scorematch.mixture.mixture_loss_and_gradient).
 """
 
+import argparse
 import os
+import platform
 import subprocess
 import sys
 import tempfile
 import time
+from collections import namedtuple
+from pathlib import Path
 
 import numpy as np
+from numpy_loop import numpy_seconds_per_step
 from scipy import integrate
 
 from scorematch.dynamics import Dynamics, gradient_descent
@@ -38,10 +49,26 @@ from scorematch.population import (
     relative_to_target,
     span_basis,
 )
+from scorematch.provenance import code_version, package_versions
 from scorematch.quadrature import LineRule, outer_node_counts
+from scorematch.readme_tables import BENCHMARK_MARKERS, replace_between_markers
 
 N, D = 5, 3
 ETA = 1e-3  # small: the parameters stay in their class while the steps are timed
+PRE_COMPILED_COMMIT = "713c7e0"  # the numpy engine before the compiled engine replaced it
+# the engine's design targets: per-step speed-up of the compiled engine over the numpy GD
+# loop, per setting; and, in every setting, an exact step cheaper than a Monte Carlo step
+# of MC_TARGET_BATCH samples and at least MC_ACCURACY_FACTOR times more accurate
+SPEED_TARGETS = {
+    "k=1 collinear tail, 1 run": 80.0,
+    "k=1 collinear tail, 200 runs": 10.0,
+    "k=3 near-collinear, 1 run": 10.0,
+}
+MC_TARGET_BATCH = 10_000
+MC_ACCURACY_FACTOR = 1e4
+Row = namedtuple(
+    "Row", ["setting", "estimator", "runs", "points", "seconds", "error", "numpy_ratio", "pre_ratio", "reference"]
+)
 
 
 def settings(rng):
@@ -66,10 +93,12 @@ def settings(rng):
 
 
 def reference_gradient(mu):
+    """The reference gradient (R, n, d) of the error column and what it is."""
     if np.all(mu[..., 1:] == 0):
-        return np.stack([quad_gradient_1d(m[:, 0]) for m in mu])[..., None] * np.eye(D)[0]
+        return np.stack([quad_gradient_1d(m[:, 0]) for m in mu])[..., None] * np.eye(D)[0], "scipy adaptive quadrature"
     rule = LineRule(hermite_nodes=40, hermite_schedule=())
-    return population_loss_and_gradient(mu, np.zeros(D), rule=rule)[1]
+    reference = "the same rule with 40 outer Gauss-Hermite nodes, not an independent reference"
+    return population_loss_and_gradient(mu, np.zeros(D), rule=rule)[1], reference
 
 
 def quad_gradient_1d(c):
@@ -117,13 +146,30 @@ def compiled_seconds_per_step(mu, *, steps, dynamics=Dynamics()):
     return (time.perf_counter() - start) / steps
 
 
-def numpy_seconds_per_step(mu, *, steps):
-    """The numpy engine's loop: one call of the numpy reference per step."""
-    current = mu.copy()
-    start = time.perf_counter()
-    for _ in range(steps):
-        current -= ETA * population_loss_and_gradient(current, np.zeros(D))[1]
-    return (time.perf_counter() - start) / steps
+def pre_compiled_source(directory):
+    """Extract the package source of PRE_COMPILED_COMMIT into directory; its src path, or
+    None when this checkout lacks that commit (no git history)."""
+    checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    archive = subprocess.run(
+        ["git", "-C", checkout, "archive", PRE_COMPILED_COMMIT, "src"], capture_output=True, check=False
+    )
+    if archive.returncode != 0:
+        return None
+    subprocess.run(["tar", "-x", "-C", directory], input=archive.stdout, check=True)
+    return os.path.join(directory, "src")
+
+
+def pre_compiled_seconds_per_step(mu, *, steps, source):
+    """benchmarks/numpy_loop.py on the package at source (a src directory) in a subprocess."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = os.path.join(directory, "mu.npy")
+        np.save(path, mu)
+        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "numpy_loop.py")
+        env = {**os.environ, "PYTHONPATH": source}
+        out = subprocess.run(
+            [sys.executable, script, path, str(steps), str(ETA)], capture_output=True, text=True, check=True, env=env
+        )
+    return float(out.stdout.strip())
 
 
 def mixture_rows(rng):
@@ -159,47 +205,161 @@ def fresh_process_seconds(cache_dir):
     return float(out.stdout.strip())
 
 
-def main():
-    with tempfile.TemporaryDirectory() as cache_dir:
-        compile_time = fresh_process_seconds(cache_dir)
-        cached_time = fresh_process_seconds(cache_dir)
-    rng = np.random.default_rng(0)
+def engine_rows(rng, *, source):
+    """One row per setting and estimator; source: the pre-compiled package's src or None."""
     rows = []
     for name, mu in settings(rng):
         runs = len(mu)
-        ref = reference_gradient(mu[: min(runs, 8)])
+        ref, reference = reference_gradient(mu[: min(runs, 8)])
         exact = population_loss_and_gradient(mu[: len(ref)], np.zeros(D))[1]
         error = relative_error(exact, ref)
-        t_numpy = numpy_seconds_per_step(mu, steps=5 if runs > 1 else 40)
+        numpy_steps = 5 if runs > 1 else 40
+        t_numpy = numpy_seconds_per_step(mu, steps=numpy_steps, eta=ETA)
+        t_pre = np.nan if source is None else pre_compiled_seconds_per_step(mu, steps=numpy_steps, source=source)
         t_new = compiled_seconds_per_step(mu, steps=40 if runs > 1 else 2000)
         nodes = nodes_per_evaluation(mu[:20])
-        rows.append((name, "compiled engine", runs, nodes, t_new, error, t_numpy / t_new))
-        rows.append((name, "numpy engine", runs, nodes, t_numpy, error, 1.0))
+        rows.append(Row(name, "compiled engine", runs, nodes, t_new, error, t_numpy / t_new, t_pre / t_new, reference))
+        rows.append(Row(name, "numpy engine", runs, nodes, t_numpy, error, 1.0, t_pre / t_numpy, reference))
+        rows.append(
+            Row(
+                name,
+                f"numpy engine {PRE_COMPILED_COMMIT}",
+                runs,
+                np.nan,
+                t_pre,
+                np.nan,
+                t_numpy / t_pre,
+                1.0,
+                reference,
+            )
+        )
         for batch in (1_000, 10_000, 100_000):
             if runs * batch > 3_000_000:
-                rows.append((name, f"Monte Carlo B={batch:.0e}", runs, batch, np.nan, np.nan, np.nan))
+                rows.append(
+                    Row(name, f"Monte Carlo B={batch:.0e}", runs, batch, np.nan, np.nan, np.nan, np.nan, reference)
+                )
                 continue
             t_mc = compiled_seconds_per_step(
                 mu, steps=20 if runs * batch > 1e5 else 200, dynamics=Dynamics(batch_size=batch)
             )
             samples = rng.standard_normal((len(ref), batch, D))
             mc_error = relative_error(sampled(mu[: len(ref)], np.zeros(D), samples=samples)[1], ref)
-            rows.append((name, f"Monte Carlo B={batch:.0e}", runs, batch, t_mc, mc_error, t_numpy / t_mc))
-    print(
-        f"{'setting':34s} {'estimator':22s} {'runs':>5s} {'points/run':>10s} {'s/step':>10s} "
-        f"{'rel. error':>10s} {'numpy/this':>10s}"
+            rows.append(
+                Row(
+                    name,
+                    f"Monte Carlo B={batch:.0e}",
+                    runs,
+                    batch,
+                    t_mc,
+                    mc_error,
+                    t_numpy / t_mc,
+                    t_pre / t_mc,
+                    reference,
+                )
+            )
+    return rows
+
+
+def _cell(value, fmt):
+    return "-" if not np.isfinite(value) else format(value, fmt)
+
+
+def _seconds_cell(row):
+    if np.isfinite(row.seconds):
+        return f"{row.seconds:.2e}"
+    if row.estimator.startswith("Monte Carlo"):
+        return f"not run: {row.runs * row.points:.0e} samples per step"
+    return "not run: the commit is not in this checkout"
+
+
+def engine_table(rows):
+    """The per-step rows as markdown lines."""
+    lines = [
+        f"| setting | estimator | runs | points/run | s/step | rel. error | numpy engine / this "
+        f"| numpy engine {PRE_COMPILED_COMMIT} / this |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r.setting} | {r.estimator} | {r.runs} | {_cell(r.points, '.0f')} | {_seconds_cell(r)} "
+            f"| {_cell(r.error, '.1e')} | {_cell(r.numpy_ratio, '.1f')} | {_cell(r.pre_ratio, '.1f')} |"
+        )
+    return lines
+
+
+def target_lines(rows):
+    """The design targets against the rows, met or missed."""
+    compiled = {r.setting: r for r in rows if r.estimator == "compiled engine"}
+    monte_carlo = {r.setting: r for r in rows if r.estimator == f"Monte Carlo B={MC_TARGET_BATCH:.0e}"}
+    lines = ["Against the engine's design targets (generated from the rows above):", ""]
+    for setting, target in SPEED_TARGETS.items():
+        r = compiled[setting]
+        verdicts = [
+            f"{ratio:.1f}x against the numpy engine {which} ({'met' if ratio >= target else 'missed'})"
+            for ratio, which in ((r.numpy_ratio, "of this checkout"), (r.pre_ratio, f"of {PRE_COMPILED_COMMIT}"))
+            if np.isfinite(ratio)
+        ]
+        lines.append(f"- {setting}: target >= {target:g}x; " + ", ".join(verdicts) + ".")
+    for setting, r in compiled.items():
+        mc = monte_carlo[setting]
+        cheaper = r.seconds < mc.seconds
+        accurate = mc.error >= MC_ACCURACY_FACTOR * r.error
+        lines.append(
+            f"- {setting}: the exact step costs {r.seconds / mc.seconds:.2g} of a B = {MC_TARGET_BATCH:.0e} "
+            f"Monte Carlo step ({'cheaper: met' if cheaper else 'not cheaper: missed'}) and errs "
+            f"{r.error:.1e} against its {mc.error:.1e} (>= {MC_ACCURACY_FACTOR:.0e} times more accurate: "
+            f"{'met' if accurate else 'missed'}; reference: {r.reference})."
+        )
+    return lines
+
+
+def mixture_table(rows):
+    lines = [
+        "| mixture truth K=2, d=1 | runs | compiled s/step | numpy s/step | numpy / compiled |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    lines += [f"| n = {n} students | {runs} | {tc:.2e} | {tn:.2e} | {tn / tc:.1f} |" for n, runs, tc, tn in rows]
+    return lines
+
+
+def header_line():
+    """Where and when: commit, date, machine, package versions."""
+    version = code_version(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    packages = package_versions()
+    state = " (uncommitted changes)" if version["dirty"] else ""
+    return (
+        f"Measured by `make benchmark` at commit {version['commit'][:7]}{state} on "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: {platform.machine()}, {os.cpu_count()} cores, "
+        f"load average {os.getloadavg()[0]:.2f} at the start; python {packages['python']}, "
+        f"numpy {packages['numpy']}, numba {packages['numba']}."
     )
-    for name, estimator, runs, points, t, err, ratio in rows:
-        print(f"{name:34s} {estimator:22s} {runs:5d} {points:10.0f} {t:10.2e} {err:10.1e} {ratio:10.1f}")
-    print(f"compile, first call in a fresh process (empty cache): {compile_time:.1f} s")
-    print(f"load from the cache, first call in a fresh process:   {cached_time:.1f} s")
-    print()
-    print(
-        f"{'mixture truth K=2, d=1':34s} {'runs':>5s} {'compiled s/step':>16s} "
-        f"{'numpy s/step':>13s} {'numpy/compiled':>15s}"
-    )
-    for n, runs, t_compiled, t_numpy in mixture_rows(rng):
-        print(f"{f'n={n} students':34s} {runs:5d} {t_compiled:16.2e} {t_numpy:13.2e} {t_numpy / t_compiled:15.1f}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--readme", help="also write the text into this README's benchmark block")
+    args = parser.parse_args()
+    header = header_line()
+    with tempfile.TemporaryDirectory() as cache_dir:
+        compile_time = fresh_process_seconds(cache_dir)
+        cached_time = fresh_process_seconds(cache_dir)
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as directory:
+        rows = engine_rows(rng, source=pre_compiled_source(directory))
+    lines = [header, "", *engine_table(rows), ""]
+    lines += [
+        f"First call in a fresh process with an empty cache (compile): {compile_time:.1f} s; "
+        f"with the cache: {cached_time:.1f} s.",
+        "",
+        *target_lines(rows),
+        "",
+        *mixture_table(mixture_rows(rng)),
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    if args.readme:
+        readme = Path(args.readme)
+        readme.write_text(replace_between_markers(readme.read_text(), text, markers=BENCHMARK_MARKERS))
 
 
 if __name__ == "__main__":

@@ -245,3 +245,23 @@ def test_no_dispatch_on_theorem_names_outside_the_registry():
 
 def test_noise_scale_threshold():
     assert noise_scale_threshold(n=3, initial_distance=4.0) == pytest.approx(np.log(12.0) + 2.0)
+
+
+def test_a_generated_block_replaces_only_the_text_between_its_markers():
+    from scorematch.readme_tables import replace_between_markers
+
+    text = "head\n<b>\nold line\n<e>\ntail\n"
+    assert replace_between_markers(text, "new line\n", markers=("<b>", "<e>")) == "head\n<b>\nnew line\n<e>\ntail\n"
+    with pytest.raises(ValueError, match="'<x>'"):
+        replace_between_markers(text, "new line\n", markers=("<x>", "<e>"))
+    with pytest.raises(ValueError, match="once"):
+        replace_between_markers(text + "<b>\n", "new line\n", markers=("<b>", "<e>"))
+
+
+def test_the_readme_holds_each_generated_block_once_in_order():
+    from scorematch.readme_tables import BENCHMARK_MARKERS, MEASURED_MARKERS
+
+    readme = (REPO / "README.md").read_text()
+    for begin, end in (MEASURED_MARKERS, BENCHMARK_MARKERS):
+        assert readme.count(begin) == 1 and readme.count(end) == 1
+        assert readme.index(begin) < readme.index(end)

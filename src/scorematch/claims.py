@@ -632,9 +632,6 @@ def claims_markdown(rows):
 # --------------------------------------------------------------------------------------
 # The README's generated block
 
-README_BEGIN = "<!-- BEGIN measured (make readme-results) -->"
-README_END = "<!-- END measured -->"
-
 
 def measured_block(claims_document, step_size_rows, *, config_name):
     """Markdown for the README's "What the run measured" block: counts per state, one
@@ -669,12 +666,3 @@ def measured_block(claims_document, step_size_rows, *, config_name):
             for r in step_size_rows
         ]
     return "\n".join(lines) + "\n"
-
-
-def replace_between_markers(text, block):
-    """text with everything between README_BEGIN and README_END replaced by block."""
-    if text.count(README_BEGIN) != 1 or text.count(README_END) != 1:
-        raise ValueError(f"the README must hold each marker once: {README_BEGIN!r}, {README_END!r}")
-    head, rest = text.split(README_BEGIN)
-    _, tail = rest.split(README_END)
-    return f"{head}{README_BEGIN}\n{block}{README_END}{tail}"

@@ -41,7 +41,8 @@ from PIL import Image, UnidentifiedImageError
 from scorematch.files import partial_path
 
 SIDECAR_SUFFIX = ".prov.json"
-PACKAGES = ("numpy", "scipy", "matplotlib", "snakemake", "pyyaml", "scorematch")
+# numba and llvmlite compile the engine that computes every number
+PACKAGES = ("numpy", "scipy", "numba", "llvmlite", "matplotlib", "snakemake", "pyyaml", "scorematch")
 PROVENANCE_KEYS = (
     "experiment",
     "config_section",

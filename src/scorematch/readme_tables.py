@@ -1,5 +1,6 @@
-"""The README's generated "What the run measured" tables beyond the claims: markdown lines
-from the JSON summaries under results/ (JSON in, text out; `make readme-results` writes them).
+"""The README's generated blocks: the "What the run measured" tables beyond the claims,
+markdown lines from the JSON summaries under results/ (JSON in, text out; `make
+readme-results` writes them), and the replacement of a block between its markers.
 """
 
 
@@ -194,3 +195,18 @@ def _small_init_lines(summary):
                 f"(standard errors, residual sd {law['residual_sd']:.2f}).",
             ]
     return lines
+
+
+# the README's generated blocks, each between its two marker lines
+MEASURED_MARKERS = ("<!-- BEGIN measured (make readme-results) -->", "<!-- END measured -->")
+BENCHMARK_MARKERS = ("<!-- BEGIN benchmark (make benchmark) -->", "<!-- END benchmark -->")
+
+
+def replace_between_markers(text, block, *, markers):
+    """text with everything between the marker lines markers = (begin, end) replaced by block."""
+    begin, end = markers
+    if text.count(begin) != 1 or text.count(end) != 1:
+        raise ValueError(f"the README must hold each marker once: {begin!r}, {end!r}")
+    head, rest = text.split(begin)
+    _, tail = rest.split(end)
+    return f"{head}{begin}\n{block}{end}{tail}"

@@ -251,8 +251,9 @@ def vertex_normal_rule(p_normal, cuts, sharp, steepness, *, angular_nodes=6, rad
     """
     e1, e2, pole = _pole_frame(np.vstack([cuts, sharp]))
     breaks = [0.0, 2 * np.pi]
-    for a, b in itertools.combinations(range(len(cuts)), 2):
-        d = np.cross(cuts[a], cuts[b])
+    lines = [np.cross(cuts[a], cuts[b]) for a, b in itertools.combinations(range(len(cuts)), 2)]
+    # the junction edges (the cut normals) are where sharp layers meet: point-like features
+    for d in list(lines) + list(cuts):
         if np.linalg.norm(d) < 1e-12:
             continue
         for sign in (1.0, -1.0):
@@ -356,64 +357,146 @@ def strata(coords, *, max_codim, negligible=1e-11):
             yield S, N, Q, p, mu0, mu1
 
 
-def stratified_points(
-    coords,
-    *,
-    max_codim=None,
-    face_nodes=8,
-    angular_nodes=12,
-    radial_nodes=6,
-    vertex_angular_nodes=4,
-    vertex_radial_nodes=6,
-):
-    """Integration terms for one configuration coords (n, k).
+FACE_LEVELS = (4, 6, 8, 12)
+JUNCTION_LEVELS = ((3, 3), (4, 4), (6, 5), (8, 6), (12, 6), (16, 8))
+VERTEX_LEVELS = ((2, 3, False), (3, 3, False), (3, 4, True), (4, 4, True), (6, 6, True))
 
-    Returns a list of (U, points (P, k), weights (P,)): E F ~ sum over the list of
-    E_points[F_U] with the given (signed) weights, F_U the integrand with the components U.
-    """
+
+def _steepness(coords, S):
+    return min(np.linalg.norm(coords[a] - coords[b]) for a, b in itertools.combinations(S, 2))
+
+
+def levels_of(codim):
+    """The resolution levels of a stratum's normal-space rule, coarse to fine."""
+    return {1: FACE_LEVELS, 2: JUNCTION_LEVELS, 3: VERTEX_LEVELS}[codim]
+
+
+def stratum_points(coords, stratum, level):
+    """Points y (P, k) and weights (P,) of one stratum's term at a resolution level
+    (an index into levels_of(codim); ignored for cells)."""
+    S, N, Q, p, mu0, mu1 = stratum
     k = coords.shape[1]
-    max_codim = k if max_codim is None else max_codim
-    terms = []
-    for S, N, Q, p, mu0, mu1 in strata(coords, max_codim=max_codim):
-        c = len(S) - 1
-        p_normal = N @ p if c else np.zeros(0)
-        if c == 0:
-            u, w = np.zeros((1, 0)), np.ones(1)
-        elif c == 1:
-            u, w = face_normal_rule(p_normal[0], np.linalg.norm(coords[S[0]] - coords[S[1]]), nodes=face_nodes)
-        elif c == 2:
-            steep = min(np.linalg.norm(coords[a] - coords[b]) for a, b in itertools.combinations(S, 2))
-            u, w = junction_normal_rule(
-                p_normal,
-                _junction_directions(coords, S, N),
-                steep,
-                angular_nodes=angular_nodes,
-                radial_nodes=radial_nodes,
-            )
-        else:
-            steep = min(np.linalg.norm(coords[a] - coords[b]) for a, b in itertools.combinations(S, 2))
-            cuts, sharp = _vertex_planes(coords, S, N)
-            u, w = vertex_normal_rule(
-                p_normal, cuts, sharp, steep, angular_nodes=vertex_angular_nodes, radial_nodes=vertex_radial_nodes
-            )
-        barycentre = Q.T @ (mu1 / mu0) if mu0 > 0 else np.zeros(k)
-        y = p + u @ N + barycentre
-        for U, coef in correction_coefficients(coords, S, y).items():
-            keep = coef != 0
-            if keep.any():
-                terms.append((U, y[keep], (w * mu0 * coef)[keep]))
-    return terms
+    c = len(S) - 1
+    p_normal = N @ p if c else np.zeros(0)
+    if c == 0:
+        u, w = np.zeros((1, 0)), np.ones(1)
+    elif c == 1:
+        u, w = face_normal_rule(p_normal[0], _steepness(coords, S), nodes=FACE_LEVELS[level])
+    elif c == 2:
+        angular, radial = JUNCTION_LEVELS[level]
+        directions = _junction_directions(coords, S, N)
+        u, w = junction_normal_rule(
+            p_normal, directions, _steepness(coords, S), angular_nodes=angular, radial_nodes=radial
+        )
+    else:
+        angular, radial, with_sharp = VERTEX_LEVELS[level]
+        cuts, sharp = _vertex_planes(coords, S, N)
+        u, w = vertex_normal_rule(
+            p_normal,
+            cuts,
+            sharp if with_sharp else np.zeros((0, 3)),
+            _steepness(coords, S),
+            angular_nodes=angular,
+            radial_nodes=radial,
+        )
+    barycentre = Q.T @ (mu1 / mu0) if mu0 > 0 else np.zeros(k)
+    return p + u @ N + barycentre, w * mu0
 
 
-def stratified_loss_and_gradient(coords, **options):
-    """Loss () and gradient (n, k) of one configuration coords (n, k) (span frame),
-    and the number of distinct integration points."""
+def stratum_term(coords, S, y, w):
+    """E[G_S 1_S] from the stratum's points: loss () and gradient (n, k).
+
+    A cell's term is its hard value times its Gaussian measure; within a larger stratum
+    the hard limits of the F_U cancel exactly, so only their deviations are summed."""
     n, k = coords.shape
     loss, grad = 0.0, np.zeros((n, k))
-    distinct = set()
-    for U, y, w in stratified_points(coords, **options):
-        part_loss, part_grad = loss_and_gradient_on_points(coords[list(U)][None], y[None], w[None])
-        loss += part_loss[0]
-        grad[list(U)] += part_grad[0]
-        distinct.update(map(tuple, np.round(y, 12)))
-    return loss, grad, len(distinct)
+    for U, coef in correction_coefficients(coords, S, y).items():
+        if len(S) == 1:
+            part_loss, part_grad = loss_and_gradient_on_points(coords[list(U)][None], y[None], (w * coef)[None])
+            part_loss, part_grad = part_loss[0], part_grad[0]
+        elif len(U) == 1:
+            continue
+        else:
+            keep = coef != 0
+            part_loss, part_grad = deviation_on_points(coords[list(U)], y[keep], (w * coef)[keep])
+        loss += part_loss
+        grad[list(U)] += part_grad
+    return loss, grad
+
+
+def stratified_loss_and_gradient(coords, *, max_codim=None, level=None, tolerance=1e-10):
+    """Loss (), gradient (n, k) of one configuration coords (n, k) (span frame) and the
+    number of integration points used.
+
+    level: a fixed resolution index for every stratum (clipped to each codimension's
+    levels); None: adaptive, each stratum climbs its levels until two consecutive ones
+    agree within tolerance times the hard-limit scale (loss: sum_a mu0_a |C_a|^2;
+    gradient: max_a 2 mu0_a max|C_a|); every point evaluated on the way is counted.
+    """
+    n, k = coords.shape
+    max_codim = k if max_codim is None else max_codim
+    all_strata = list(strata(coords, max_codim=max_codim))
+    cells = [st for st in all_strata if len(st[0]) == 1]
+    loss_scale = sum(st[4] * (coords[st[0][0]] ** 2).sum() for st in cells)
+    grad_scale = max(2 * st[4] * np.abs(coords[st[0][0]]).max() for st in cells)
+    loss, grad, points = 0.0, np.zeros((n, k)), 0
+    for stratum in all_strata:
+        S = stratum[0]
+        if len(S) == 1:
+            y, w = stratum_points(coords, stratum, 0)
+            part = stratum_term(coords, S, y, w)
+            points += 1
+        elif level is not None:
+            y, w = stratum_points(coords, stratum, min(level, len(levels_of(len(S) - 1)) - 1))
+            part = stratum_term(coords, S, y, w)
+            points += len(y)
+        else:
+            previous = None
+            for index in range(len(levels_of(len(S) - 1))):
+                y, w = stratum_points(coords, stratum, index)
+                part = stratum_term(coords, S, y, w)
+                points += len(y)
+                reference = previous if previous is not None else (0.0, 0.0)
+                change = max(abs(part[0] - reference[0]) / loss_scale, np.abs(part[1] - reference[1]).max() / grad_scale)
+                if change <= tolerance:
+                    break  # converged, or the whole term is below the tolerance
+                previous = part
+        loss += part[0]
+        grad += part[1]
+    return loss, grad, points
+
+
+def deviation_on_points(coords, points, weights):
+    """Weighted sums of the loss and gradient integrands minus their hard limits.
+
+    coords (m, k) the components U; points (P, k); weights (P,).  At each point the hard
+    limit is the integrand of the single component a = argmax of the logits (loss
+    |C_a|^2, gradient 2 C_a for a and 0 for the others); the deviation is formed from
+    e = g - C_a = sum_j w_j (C_j - C_a) and 1 - w_a = sum_{j != a} w_j, never as a
+    difference of O(|C|^2) numbers, so it keeps its relative precision when it is many
+    orders of magnitude below |C|^2 (far configurations with losses ~ 1e-7).
+    Returns loss () and gradient (m, k).
+    """
+    logits = points @ coords.T - 0.5 * (coords**2).sum(-1)
+    top = logits.argmax(-1)
+    w = np.exp(logits - logits.max(-1, keepdims=True))
+    w /= w.sum(-1, keepdims=True)
+    top_centre = coords[top]
+    e = w @ coords - top_centre  # accurate: sum_j w_j (C_j - C_a), the a term vanishes
+    e = np.einsum("pj,pjk->pk", w, coords[None, :, :] - top_centre[:, None, :])
+    g = top_centre + e
+    loss = (weights * (e * (2 * top_centre + e)).sum(-1)).sum()
+    others = w.copy()
+    others[np.arange(len(w)), top] = 0.0
+    rest = others.sum(-1)  # 1 - w_a
+    # (C_i - g) . g, with C_a - g = -e for the top component
+    curvature = (coords[None, :, :] - g[:, None, :]) @ g[:, :, None]
+    curvature = curvature[..., 0]
+    curvature[np.arange(len(w)), top] = -(e * g).sum(-1)
+    first = w[..., None] * g[:, None, :]  # w_i g
+    first[np.arange(len(w)), top] = -rest[:, None] * top_centre + w[np.arange(len(w)), top][:, None] * e
+    second = (w * curvature)[..., None] * (points[:, None, :] - coords[None, :, :])
+    grad = 2.0 * np.einsum("p,pik->ik", weights, first + second)
+    return loss, grad
+
+

@@ -14,7 +14,13 @@ integrand evaluation; faces: a graded 1-D rule along the normal; junctions: a po
 about the junction in its 2-D normal plane; vertices in k = 3: a spherical rule), with
   - "strat adaptive": every stratum climbs its resolution levels until two consecutive
     ones agree within TOLERANCE of the hard-limit scale (all points evaluated counted);
-  - "strat level L": every stratum at the fixed level L.
+  - "strat probe+L": every stratum is evaluated at its coarsest level and kept there if
+    that whole term is within TOLERANCE of the scale, else evaluated again at level L
+    (both evaluations counted).
+The column "min face steepness" is the smallest |C_a - C_b| over the faces kept: below
+~2.5 the transition layers are as wide as the distances between junctions and the
+few-component local expansions are wrong (the stratified rule is not meant for those
+cases; the default rule is).
 Points per evaluation of a candidate: integrand evaluation points (a point of a junction
 or vertex term evaluates the softmax of each subset of the stratum's components there).
 """
@@ -37,7 +43,8 @@ from scorematch.quadrature import LineRule  # noqa: E402
 TOLERANCE = 1e-9
 CANDIDATES = {
     "strat adaptive": {"tolerance": TOLERANCE},
-    "strat level 3": {"level": 3},
+    "strat probe+L2": {"level": 2, "probe": True, "tolerance": TOLERANCE},
+    "strat probe+L3": {"level": 3, "probe": True, "tolerance": TOLERANCE},
 }
 
 

@@ -240,7 +240,10 @@ def _pole_frame(normals):
     return e1, np.cross(pole, e1), pole
 
 
-def vertex_normal_rule(p_normal, cuts, sharp, steepness, *, angular_nodes=6, radial_nodes=6, base=1.5):
+PHI_BREAKS = "all"
+
+
+def vertex_normal_rule(p_normal, cuts, sharp, steepness, *, angular_nodes=6, radial_nodes=6, base=3.0):
     """Spherical rule about the apex of a 3-D normal space.
 
     cuts (m, 3): normals of planes through the apex across which the integrand jumps;
@@ -253,7 +256,7 @@ def vertex_normal_rule(p_normal, cuts, sharp, steepness, *, angular_nodes=6, rad
     breaks = [0.0, 2 * np.pi]
     lines = [np.cross(cuts[a], cuts[b]) for a, b in itertools.combinations(range(len(cuts)), 2)]
     # the junction edges (the cut normals) are where sharp layers meet: point-like features
-    for d in list(lines) + list(cuts):
+    for d in {"all": list(lines) + list(cuts), "edges": list(cuts), "cuts": list(lines)}[PHI_BREAKS]:
         if np.linalg.norm(d) < 1e-12:
             continue
         for sign in (1.0, -1.0):
@@ -358,8 +361,8 @@ def strata(coords, *, max_codim, negligible=1e-11):
 
 
 FACE_LEVELS = (4, 6, 8, 12)
-JUNCTION_LEVELS = ((3, 3), (4, 4), (6, 5), (8, 6), (12, 6), (16, 8))
-VERTEX_LEVELS = ((2, 3, False), (3, 3, False), (3, 4, True), (4, 4, True), (6, 6, True))
+JUNCTION_LEVELS = ((3, 3), (6, 5), (8, 6), (12, 6))
+VERTEX_LEVELS = ((1, 2, False), (2, 3, True), (3, 3, True), (4, 4, True))
 
 
 def _steepness(coords, S):
@@ -424,14 +427,19 @@ def stratum_term(coords, S, y, w):
     return loss, grad
 
 
-def stratified_loss_and_gradient(coords, *, max_codim=None, level=None, tolerance=1e-10):
+def stratified_loss_and_gradient(
+    coords, *, max_codim=None, level=None, probe=False, tolerance=1e-10, report=None
+):
     """Loss (), gradient (n, k) of one configuration coords (n, k) (span frame) and the
     number of integration points used.
 
     level: a fixed resolution index for every stratum (clipped to each codimension's
-    levels); None: adaptive, each stratum climbs its levels until two consecutive ones
+    levels); with probe, each stratum is first evaluated at level 0 and kept there when
+    that value is within tolerance times the hard-limit scale (every point counted);
+    None: adaptive, each stratum climbs its levels until two consecutive ones
     agree within tolerance times the hard-limit scale (loss: sum_a mu0_a |C_a|^2;
     gradient: max_a 2 mu0_a max|C_a|); every point evaluated on the way is counted.
+    report: a list to which (S, cumulative points) is appended per stratum, or None.
     """
     n, k = coords.shape
     max_codim = k if max_codim is None else max_codim
@@ -447,9 +455,14 @@ def stratified_loss_and_gradient(coords, *, max_codim=None, level=None, toleranc
             part = stratum_term(coords, S, y, w)
             points += 1
         elif level is not None:
-            y, w = stratum_points(coords, stratum, min(level, len(levels_of(len(S) - 1)) - 1))
+            y, w = stratum_points(coords, stratum, 0)
             part = stratum_term(coords, S, y, w)
             points += len(y)
+            size = max(abs(part[0]) / loss_scale, np.abs(part[1]).max() / grad_scale)
+            if not (probe and size <= tolerance):
+                y, w = stratum_points(coords, stratum, min(level, len(levels_of(len(S) - 1)) - 1))
+                part = stratum_term(coords, S, y, w)
+                points += len(y)
         else:
             previous = None
             for index in range(len(levels_of(len(S) - 1))):
@@ -463,6 +476,8 @@ def stratified_loss_and_gradient(coords, *, max_codim=None, level=None, toleranc
                 previous = part
         loss += part[0]
         grad += part[1]
+        if report is not None:
+            report.append((S, points))
     return loss, grad, points
 
 

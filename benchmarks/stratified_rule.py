@@ -240,9 +240,6 @@ def _pole_frame(normals):
     return e1, np.cross(pole, e1), pole
 
 
-PHI_BREAKS = "all"
-
-
 def vertex_normal_rule(p_normal, cuts, sharp, steepness, *, angular_nodes=6, radial_nodes=6, base=3.0):
     """Spherical rule about the apex of a 3-D normal space.
 
@@ -256,7 +253,7 @@ def vertex_normal_rule(p_normal, cuts, sharp, steepness, *, angular_nodes=6, rad
     breaks = [0.0, 2 * np.pi]
     lines = [np.cross(cuts[a], cuts[b]) for a, b in itertools.combinations(range(len(cuts)), 2)]
     # the junction edges (the cut normals) are where sharp layers meet: point-like features
-    for d in {"all": list(lines) + list(cuts), "edges": list(cuts), "cuts": list(lines)}[PHI_BREAKS]:
+    for d in lines + list(cuts):
         if np.linalg.norm(d) < 1e-12:
             continue
         for sign in (1.0, -1.0):
@@ -295,8 +292,12 @@ def _vertex_planes(coords, S, N):
         _, Qt, _ = _affine_frame(coords, T)
         cuts.append(N @ Qt[0])
     sharp = [N @ (coords[a] - coords[b]) for a, b in itertools.combinations(S, 2)]
-    unit = lambda v: np.array(v) / np.linalg.norm(v, axis=1, keepdims=True)
-    return unit(cuts), unit(sharp)
+    return _unit_rows(cuts), _unit_rows(sharp)
+
+
+def _unit_rows(vectors):
+    vectors = np.array(vectors)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 
 def _junction_directions(coords, S, N):
@@ -325,6 +326,13 @@ def _junction_directions(coords, S, N):
 # ---------------------------------------------------------------------------------------
 
 
+def _cell_measure(coords, a):
+    """Gaussian measure of the Voronoi cell of component a."""
+    others = [b for b in range(len(coords)) if b != a]
+    k = coords.shape[1]
+    return polytope_moments(*_half_spaces(coords, a, others, np.eye(k), np.zeros(k)))[0]
+
+
 def strata(coords, *, max_codim, negligible=1e-11):
     """Yield (S, N, Q, p, mu0, mu1) for every cell, and every stratum of codimension
     1..max_codim whose Gaussian weight mu0 * density(apex) times max_{a in S} |C_a|^2 is
@@ -348,7 +356,7 @@ def strata(coords, *, max_codim, negligible=1e-11):
                 yield S, N, Q, p, mu0, mu1
                 continue
             if scale is None:
-                scale = sum(polytope_moments(*_half_spaces(coords, a, [b for b in range(n) if b != a], np.eye(k), np.zeros(k)))[0] * sq[a] for a in range(n))
+                scale = sum(_cell_measure(coords, a) * sq[a] for a in range(n))
             # the correction decays like exp(-steepness * distance) away from A_S while the
             # Gaussian weight grows towards the origin: the largest product bounds the term
             steep = min(np.linalg.norm(coords[a] - coords[b]) for a, b in itertools.combinations(S, 2))
@@ -427,9 +435,7 @@ def stratum_term(coords, S, y, w):
     return loss, grad
 
 
-def stratified_loss_and_gradient(
-    coords, *, max_codim=None, level=None, probe=False, tolerance=1e-10, report=None
-):
+def stratified_loss_and_gradient(coords, *, max_codim=None, level=None, probe=False, tolerance=1e-10, report=None):
     """Loss (), gradient (n, k) of one configuration coords (n, k) (span frame) and the
     number of integration points used.
 
@@ -470,7 +476,9 @@ def stratified_loss_and_gradient(
                 part = stratum_term(coords, S, y, w)
                 points += len(y)
                 reference = previous if previous is not None else (0.0, 0.0)
-                change = max(abs(part[0] - reference[0]) / loss_scale, np.abs(part[1] - reference[1]).max() / grad_scale)
+                change = max(
+                    abs(part[0] - reference[0]) / loss_scale, np.abs(part[1] - reference[1]).max() / grad_scale
+                )
                 if change <= tolerance:
                     break  # converged, or the whole term is below the tolerance
                 previous = part
@@ -497,7 +505,6 @@ def deviation_on_points(coords, points, weights):
     w = np.exp(logits - logits.max(-1, keepdims=True))
     w /= w.sum(-1, keepdims=True)
     top_centre = coords[top]
-    e = w @ coords - top_centre  # accurate: sum_j w_j (C_j - C_a), the a term vanishes
     e = np.einsum("pj,pjk->pk", w, coords[None, :, :] - top_centre[:, None, :])
     g = top_centre + e
     loss = (weights * (e * (2 * top_centre + e)).sum(-1)).sum()
@@ -513,5 +520,3 @@ def deviation_on_points(coords, points, weights):
     second = (w * curvature)[..., None] * (points[:, None, :] - coords[None, :, :])
     grad = 2.0 * np.einsum("p,pik->ik", weights, first + second)
     return loss, grad
-
-

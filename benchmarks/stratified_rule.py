@@ -214,7 +214,7 @@ def _radial_edges(steepness, r_max, base):
     return np.clip(np.concatenate([graded, np.arange(0.0, r_max, base), [r_max]]), 0.0, r_max)
 
 
-def junction_normal_rule(p_normal, directions, steepness, *, angular_nodes=8, radial_nodes=8, base=1.5):
+def junction_normal_rule(p_normal, directions, steepness, *, angular_nodes=8, radial_nodes=8, base=6.0):
     """Polar rule about the apex in a 2-D normal plane: angular sectors between the given
     discontinuity directions (angles), radial panels graded in units of 1 / steepness."""
     angles = np.sort(np.mod(np.concatenate([directions, [0.0]]), 2 * np.pi))
@@ -245,7 +245,7 @@ def _pole_frame(normals, pole=None):
     return e1, np.cross(pole, e1), pole
 
 
-def vertex_normal_rule(p_normal, cuts, sharp, steepness, *, angular_nodes=6, radial_nodes=6, base=3.0):
+def vertex_normal_rule(p_normal, cuts, sharp, steepness, *, angular_nodes=6, radial_nodes=6, base=6.0):
     """Spherical rule about the apex of a 3-D normal space.
 
     cuts (m, 3): normals of planes through the apex across which the integrand jumps;

@@ -214,12 +214,27 @@ def _radial_edges(steepness, r_max, base):
     return np.clip(np.concatenate([graded, np.arange(0.0, r_max, base), [r_max]]), 0.0, r_max)
 
 
+SECTOR_REFERENCE_WIDTH = np.pi / 6
+
+
+def _sector_nodes(angles, nodes):
+    """GL nodes on each sector between consecutive angles: `nodes` on a sector of the
+    reference width, proportionally fewer (at least 2) on narrower ones."""
+    theta, weights = [], []
+    for lo, hi in zip(angles[:-1], angles[1:]):
+        count = int(min(nodes, max(2, np.ceil(nodes * (hi - lo) / SECTOR_REFERENCE_WIDTH))))
+        t, w = np.polynomial.legendre.leggauss(count)
+        theta.append(0.5 * (lo + hi) + 0.5 * (hi - lo) * t)
+        weights.append(0.5 * (hi - lo) * w)
+    return np.concatenate(theta), np.concatenate(weights)
+
+
 def junction_normal_rule(p_normal, directions, steepness, *, angular_nodes=8, radial_nodes=8, base=6.0):
     """Polar rule about the apex in a 2-D normal plane: angular sectors between the given
     discontinuity directions (angles), radial panels graded in units of 1 / steepness."""
     angles = np.sort(np.mod(np.concatenate([directions, [0.0]]), 2 * np.pi))
     angles = np.concatenate([angles[np.diff(angles, prepend=-1.0) > 1e-9], [2 * np.pi]])
-    theta, w_theta = _gauss_legendre_on(angles, angular_nodes)
+    theta, w_theta = _sector_nodes(angles, angular_nodes)
     r_max = min(BOX + np.linalg.norm(p_normal), RADIAL_GRADING[-1] / steepness)
     edges = _radial_edges(steepness, r_max, base)
     r, w_r = _gauss_legendre_on(edges, radial_nodes)
@@ -381,7 +396,7 @@ def strata(coords, *, max_codim, negligible=1e-11):
 
 
 FACE_LEVELS = (4, 6, 8, 12)
-JUNCTION_LEVELS = ((3, 3), (6, 5), (8, 6), (12, 6))
+JUNCTION_LEVELS = ((3, 3), (6, 5), (12, 6), (16, 6))
 VERTEX_LEVELS = ((1, 2, True), (2, 2, True), (3, 3, True), (4, 4, True))
 
 

@@ -37,8 +37,20 @@ def points_per_evaluation(mu, mu_star, rule):
     return int(rank[0]), int((weights > 0).sum())
 
 
+def case_names():
+    """The cases of the reference file, sorted."""
+    return sorted({key.split("/")[0] for key in REFERENCES.files})
+
+
+def relative_errors(name, loss, grad):
+    """Relative loss error and gradient error (max-abs error over max-abs reference
+    gradient) of loss () and grad (n, d) against the reference of case name."""
+    ref_loss, ref_grad = REFERENCES[f"{name}/loss"], REFERENCES[f"{name}/gradient"]
+    return abs(loss - ref_loss) / ref_loss, np.abs(grad - ref_grad).max() / np.abs(ref_grad).max()
+
+
 def main():
-    names = sorted({key.split("/")[0] for key in REFERENCES.files})
+    names = case_names()
     header = "| case | k | loss | frames agree |"
     for label in RULES:
         header += f" {label}: points | loss err | grad err | s/eval |"
@@ -55,8 +67,7 @@ def main():
             start = time.perf_counter()
             loss, grad = evaluate(mu[None], mu_star, rule=rule)
             seconds = time.perf_counter() - start
-            loss_error = abs(loss[0] - ref_loss) / ref_loss
-            grad_error = np.abs(grad[0] - ref_grad).max() / np.abs(ref_grad).max()
+            loss_error, grad_error = relative_errors(name, loss[0], grad[0])
             row += f" {points} | {loss_error:.0e} | {grad_error:.0e} | {seconds:.1e} |"
         print(row.format(k=k))
 

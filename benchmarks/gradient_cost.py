@@ -34,7 +34,6 @@ import sys
 import tempfile
 import time
 from collections import namedtuple
-from pathlib import Path
 
 import numpy as np
 from numpy_loop import numpy_seconds_per_step
@@ -51,7 +50,7 @@ from scorematch.population import (
 )
 from scorematch.provenance import code_version, package_versions
 from scorematch.quadrature import LineRule, outer_node_counts
-from scorematch.readme_tables import BENCHMARK_MARKERS, replace_between_markers
+from scorematch.readme_tables import BENCHMARK_MARKERS, rewrite_readme_block
 
 N, D = 5, 3
 ETA = 1e-3  # small: the parameters stay in their class while the steps are timed
@@ -358,8 +357,7 @@ def main():
     text = "\n".join(lines) + "\n"
     print(text, end="")
     if args.readme:
-        readme = Path(args.readme)
-        readme.write_text(replace_between_markers(readme.read_text(), text, markers=BENCHMARK_MARKERS))
+        rewrite_readme_block(args.readme, text, markers=BENCHMARK_MARKERS)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ from pathlib import Path
 from scorematch import readme_tables
 from scorematch.claims import measured_block
 from scorematch.mixture import MIXTURE_KINDS
-from scorematch.readme_tables import MEASURED_MARKERS, replace_between_markers
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--readme", type=Path, default=Path("README.md"))
@@ -38,6 +37,5 @@ for directory in [args.results / "mixture", *sorted(args.results.glob("mixture_*
     mixture[directory.name] = {path.stem: json.loads(path.read_text()) for path in kinds if path.exists()}
 lines += readme_tables.mixture_lines({name: kinds for name, kinds in mixture.items() if kinds})
 block = measured_block(claims, step_rows, config_name=args.config) + "".join(f"{line}\n" for line in lines)
-text = replace_between_markers(args.readme.read_text(), block, markers=MEASURED_MARKERS)
-args.readme.write_text(text)
+readme_tables.rewrite_readme_block(args.readme, block, markers=readme_tables.MEASURED_MARKERS)
 print(f"{args.readme}: measured block rewritten ({len(claims['claims'])} claim rows)")

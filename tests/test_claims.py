@@ -258,6 +258,19 @@ def test_a_generated_block_replaces_only_the_text_between_its_markers():
         replace_between_markers(text + "<b>\n", "new line\n", markers=("<b>", "<e>"))
 
 
+def test_a_readme_without_the_markers_is_left_as_it_was(tmp_path):
+    from scorematch.readme_tables import rewrite_readme_block
+
+    readme = tmp_path / "README.md"
+    readme.write_text("head\n<b>\nold line\n<e>\ntail\n")
+    rewrite_readme_block(readme, "new line\n", markers=("<b>", "<e>"))
+    assert readme.read_text() == "head\n<b>\nnew line\n<e>\ntail\n"
+    with pytest.raises(ValueError, match="'<x>'"):
+        rewrite_readme_block(readme, "other\n", markers=("<x>", "<e>"))
+    assert readme.read_text() == "head\n<b>\nnew line\n<e>\ntail\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["README.md"]
+
+
 def test_the_readme_holds_each_generated_block_once_in_order():
     from scorematch.readme_tables import BENCHMARK_MARKERS, MEASURED_MARKERS
 

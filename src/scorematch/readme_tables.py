@@ -3,6 +3,10 @@ markdown lines from the JSON summaries under results/ (JSON in, text out; `make
 readme-results` writes them), and the replacement of a block between its markers.
 """
 
+from pathlib import Path
+
+from scorematch.files import partial_path
+
 
 def _number(value, fmt=".3g"):
     return "-" if value is None else format(value, fmt)
@@ -210,3 +214,12 @@ def replace_between_markers(text, block, *, markers):
     head, rest = text.split(begin)
     _, tail = rest.split(end)
     return f"{head}{begin}\n{block}{end}{tail}"
+
+
+def rewrite_readme_block(path, block, *, markers):
+    """Replace the block between markers in the README at path, written beside it and
+    renamed into place (a failure leaves the README as it was)."""
+    path = Path(path)
+    text = replace_between_markers(path.read_text(), block, markers=markers)
+    with partial_path(path) as partial:
+        partial.write_text(text)

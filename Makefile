@@ -73,10 +73,8 @@ jobs: setup
 	@$(BIN)/snakemake -n --forceall --quiet rules --configfile $(CONFIG) 2>&1 | sed -n '/^Job stats/,/^total/{p;/^total/q}'
 	@echo "(a full run under CONFIG=$(CONFIG); the localrules listed in the Snakefile run on the submitting host, the rest are Slurm jobs under make slurm)"
 
-timings:
-	@find results/benchmarks -name '*.tsv' | while read -r f; do \
-	  awk -v f="$$f" 'NR == 2 {printf "%9.1f s  %s\n", $$1, f}' "$$f"; done | sort -rn | head -n 15
-	@find results/benchmarks -name '*.tsv' -exec awk 'FNR == 2 {s += $$1} END {printf "%9.1f s  sum over all jobs (wall time is less: jobs run in parallel)\n", s}' {} +
+timings: setup
+	@$(BIN)/python -m scorematch.run_times
 
 # the checks a reviewer runs come first: lint failures stop the suite
 test: setup lint

@@ -52,6 +52,11 @@ localrules:
     table_page,
 
 
+# results/benchmarks/runs.jsonl: this run's wall time and jobs (`make timings`)
+onsuccess:
+    record_run_time()
+
+
 rule all:
     default_target: True
     input:

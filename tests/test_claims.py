@@ -272,9 +272,9 @@ def test_a_readme_without_the_markers_is_left_as_it_was(tmp_path):
 
 
 def test_the_readme_holds_each_generated_block_once_in_order():
-    from scorematch.readme_tables import BENCHMARK_MARKERS, MEASURED_MARKERS
+    from scorematch.readme_tables import BENCHMARK_MARKERS, MEASURED_MARKERS, TIMINGS_MARKERS
 
     readme = (REPO / "README.md").read_text()
-    for begin, end in (MEASURED_MARKERS, BENCHMARK_MARKERS):
+    for begin, end in (MEASURED_MARKERS, BENCHMARK_MARKERS, TIMINGS_MARKERS):
         assert readme.count(begin) == 1 and readme.count(end) == 1
         assert readme.index(begin) < readme.index(end)

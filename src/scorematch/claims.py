@@ -633,13 +633,14 @@ def claims_markdown(rows):
 # The README's generated block
 
 
-def measured_block(claims_document, step_size_rows, *, config_name):
-    """Markdown for the README's "What the run measured" block: counts per state, one
+def measured_block(claims_document, step_size_rows, *, config_name, commit):
+    """Markdown for the README's "What the run measured" block: the config and the commit
+    (from the claims table's provenance) the results were made with, counts per state, one
     line per claim row (status, value, reason), and the step-size experiment's table."""
     rows = claims_document["claims"]
     counts = claims_document["counts"]
     lines = [
-        f"Config: `{config_name}`. Counts per state: "
+        f"Config: `{config_name}`; commit {commit[:7]}. Counts per state: "
         + ", ".join(f"{state} {counts[state]}" for state in STATES)
         + f" (of {len(rows)} rows; only holds and fails are evidence).",
         "",

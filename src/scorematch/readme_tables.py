@@ -204,6 +204,7 @@ def _small_init_lines(summary):
 # the README's generated blocks, each between its two marker lines
 MEASURED_MARKERS = ("<!-- BEGIN measured (make readme-results) -->", "<!-- END measured -->")
 BENCHMARK_MARKERS = ("<!-- BEGIN benchmark (make benchmark) -->", "<!-- END benchmark -->")
+TIMINGS_MARKERS = ("<!-- BEGIN timings (make readme-results) -->", "<!-- END timings -->")
 
 
 def replace_between_markers(text, block, *, markers):

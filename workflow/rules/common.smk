@@ -1,10 +1,14 @@
 # Shared helpers: resolved case specifications and target lists.
 import shlex
+import time
 from pathlib import Path
 
 import numpy as np
+from snakemake.exceptions import WorkflowError
 
+from scorematch import run_times
 from scorematch.config import resolve_case
+from scorematch.provenance import code_version
 
 # what decides every claim's verdict (src/scorematch/claims.py)
 CLAIMS = config["claims"]
@@ -52,17 +56,43 @@ def log_grid(grid):
     return np.logspace(grid["start"], grid["stop"], grid["num"]).tolist()
 
 
-def regenerate_command(target):
-    """The command that rebuilds one file under this run's config files (those given on
-    the command line, merged over config.yaml), paths relative to the workdir."""
+def config_file_names():
+    """This run's config files (those given on the command line, merged over
+    config.yaml), paths relative to the workdir."""
     here = Path.cwd()
     config_files = [Path(f).resolve() for f in workflow.overwrite_configfiles] or [
         Path("config.yaml")
     ]
-    config = " ".join(
+    return [
         str(f.relative_to(here) if f.is_relative_to(here) else f) for f in config_files
-    )
+    ]
+
+
+def regenerate_command(target):
+    """The command that rebuilds one file under this run's config files."""
+    config = " ".join(config_file_names())
     return f"make figure TARGET={shlex.quote(target)} CONFIG={shlex.quote(config)}"
+
+
+# the run's wall time is counted from here (the Snakefile's parse) to its last job
+WORKFLOW_START = time.time()
+
+
+def record_run_time():
+    """Append this run's record to results/benchmarks/runs.jsonl (scorematch.run_times)."""
+    try:
+        cores = workflow.cores
+    except WorkflowError:  # a cluster run names no local core count
+        cores = None
+    record = run_times.run_record(
+        run_times.job_times(run_times.BENCHMARK_DIR),
+        start=WORKFLOW_START,
+        end=time.time(),
+        code=code_version(workflow.basedir),
+        config_files=config_file_names(),
+        cores=cores,
+    )
+    run_times.append_record(run_times.BENCHMARK_DIR, record)
 
 
 def stage_targets():

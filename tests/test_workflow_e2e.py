@@ -6,6 +6,7 @@ fixture in conftest.py, ~2.5 min on 2 cores); the other tests run single targets
 """
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -193,4 +194,22 @@ def same_arrays(path, other):
     return first.keys() == second.keys() and all(
         (a.dtype, a.shape, a.tobytes()) == (b.dtype, b.shape, b.tobytes())
         for a, b in ((first[k], second[k]) for k in first)
+    )
+
+
+def test_the_run_records_its_wall_time_and_every_job(small_run):
+    """`make small` appended its record: all its jobs (one benchmark file each), a wall
+    time no shorter than its longest job, this checkout's commit."""
+    benchmarks = small_run / "results" / "benchmarks"
+    first = json.loads((benchmarks / "runs.jsonl").read_text().splitlines()[0])
+    job_files = list(benchmarks.rglob("*.tsv"))
+    assert first["jobs"] == len(job_files) > 40
+    assert first["config_files"] == ["workflow/configs/small.yaml"]
+    assert first["longest"][0]["seconds"] <= first["wall_seconds"] < 3600
+    assert first["jobs_seconds"] >= first["longest"][0]["seconds"]
+    assert (
+        first["code"]["commit"]
+        == subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
     )

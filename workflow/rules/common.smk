@@ -8,6 +8,7 @@ from snakemake.exceptions import WorkflowError
 
 from scorematch import run_times
 from scorematch.config import resolve_case
+from scorematch.pipeline import REPO_DIR
 from scorematch.provenance import code_version
 
 # what decides every claim's verdict (src/scorematch/claims.py)
@@ -88,7 +89,7 @@ def record_run_time():
         run_times.job_times(run_times.BENCHMARK_DIR),
         start=WORKFLOW_START,
         end=time.time(),
-        code=code_version(workflow.basedir),
+        code=code_version(REPO_DIR),  # the code every provenance record names
         config_files=config_file_names(),
         cores=cores,
     )

@@ -54,9 +54,10 @@ Added after the first measurement (so not chosen before seeing these cases; no c
 was changed: EPS_MODEL and PRUNE_EPS are as above).  "GH model" failed on the low-spread
 outer axis: its floor of 3 nodes there (run-0 states, pair steepness 0.17 to 0.19, where
 the pole term predicts no error) erred by up to 1.4e-7, and 7 nodes at steepness 0.73
-(run1_tau100) by 2.8e-8.  On the steep axis the pole term's exponent matches the measured
-convergence (it also fits span_accuracy.py's 16, 32 and 64 node columns within a factor
-of about 5), but the measured errors sit up to 100x above EPS_MODEL.  Two repairs:
+(run1_tau100) by 2.8e-8.  On the steep axis the pole term is within a factor of 30, either
+way, of span_accuracy.py's 16, 32 and 64 node errors on run 1 at tau >= 10 and run 0 at
+tau = 1000 (far above them at tau = 0), and the errors measured here sit up to 100x above
+EPS_MODEL.  Two repairs:
   - "GH model+tier" (and "... pruned"): per axis the larger of the model count and the
     package's own outer schedule (`LineRule.hermite_schedule`, chosen by the package's
     criterion on other cases) applied to that axis's spread max_i |c_i,j| alone.

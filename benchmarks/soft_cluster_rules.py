@@ -30,12 +30,12 @@ Candidates (all written down before any of them was measured):
   - "GH model pruned" (candidate 4): "GH model" with the outer tensor nodes of smallest
     product weight dropped while the dropped weight, times a bound on the integrand's
     scale, stays below PRUNE_EPS = 1e-10 of the result's scale.  Integrand scale:
-    S = m^2 (1 + m) (1 + m + H) with m = max_i |c_i| and H the inner half-width (bounds
-    |g|^2 and the gradient integrand w_i g + w_i ((c_i - g) . g)(z - c_i) over the inner
-    line up to the outer coordinates, taken at the dropped nodes' largest |y|).  Result
-    scale: min(loss, max-abs gradient) of the package's default rule (an engine would use
-    the previous step's values; the default rule is within 1e-4 of the reference on every
-    state, ample for a threshold).
+    S = m^2 (1 + m) (1 + m + H) with m = max_i |c_i| and H the inner half-width plus the
+    outer rule's largest |y| (bounds |g|^2 and the gradient integrand
+    w_i g + w_i ((c_i - g) . g)(z - c_i) wherever the rule puts a point).  Result scale:
+    min(loss, max-abs gradient) of the package's default rule (an engine would need its
+    own estimate; the default rule is within 2e-4 of the reference on every state, ample
+    for a threshold).
 Candidate 3 (a graded Gauss-Legendre outer rule with breakpoints at the soft ties, the
 iterated rule of the k = 2 prototype) is not measured here: with the package's own panel
 constants every soft tie is "sharp" (steepness times base panel width >= 1) and gets

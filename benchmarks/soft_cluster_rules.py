@@ -1,5 +1,7 @@
 """Candidate outer rules for soft clusters in k = 2, 3, against the references of
-tests/data/span_references.npz (a research measurement; the package's rule is unchanged).
+tests/data/span_references.npz (a research measurement; "GH model+tier" has since become
+the package's rule, `scorematch.quadrature.outer_node_counts`, whose counts it uses here
+without the package's cap of 200 nodes per axis).
 
 Run on demand:  nice -n 10 .venv/bin/python benchmarks/soft_cluster_rules.py
 
@@ -16,7 +18,8 @@ exp(-x^2) rewritten for y = sqrt(2) x).  The inner line rule is the package's de
 every candidate; only the outer rule changes.
 
 Candidates (all written down before any of them was measured):
-  - "default": the package's rule (`LineRule()`), for comparison.
+  - "default": the package's rule before "GH model+tier" (on every outer axis the spread
+    tier of the largest |outer coordinate| over all axes), for comparison.
   - "GH model" (candidate 1): per outer axis j its own Gauss-Hermite count
     q_j = ceil((ln(1 / EPS_MODEL) / (2 delta_j))^2), at least Q_FLOOR, with
     s_j = the largest |c_a,j - c_b,j| over all pairs a < b (conservative: pairs whose
@@ -88,9 +91,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 
 from far_class_rules import span_coordinates  # noqa: E402
-from span_accuracy import REFERENCES, case_names, points_per_evaluation, relative_errors  # noqa: E402
+from span_accuracy import REFERENCES, case_names, relative_errors  # noqa: E402
 
-from scorematch.population import loss_and_gradient_on_points, population_loss_and_gradient  # noqa: E402
+from scorematch.population import loss_and_gradient_on_points  # noqa: E402
 from scorematch.quadrature import LineRule, gauss_hermite_standard, line_nodes, outer_node_counts  # noqa: E402
 
 EPS_MODEL = 1e-10
@@ -101,6 +104,14 @@ MAX_POINTS = 2_000_000
 MAX_HERMITE = 300
 ACCEPTANCE = 1e-8
 INNER_RULE = LineRule()
+# the spread tier alone (see default_counts)
+DEFAULT_RULE = LineRule(pole_error=None)
+# the package's counts ("GH model+tier") and the model with its floor ("GH model"), not
+# clipped (the MAX_HERMITE check below decides what is evaluated)
+MODEL_TIER_RULE = LineRule(pole_error=EPS_MODEL, max_hermite_nodes=MAX_POINTS)
+MODEL_FLOOR_RULE = LineRule(
+    pole_error=EPS_MODEL, hermite_nodes=Q_FLOOR, hermite_schedule=(), max_hermite_nodes=MAX_POINTS
+)
 # outer slices integrated per numpy call (bounds memory)
 SLICES_PER_CHUNK = 256
 
@@ -111,11 +122,10 @@ def pair_steepness(outer):
     return np.abs(outer[i] - outer[j]).max(axis=0, initial=0.0)
 
 
-def model_counts(steepness):
-    """Gauss-Hermite nodes per outer axis with exp(-2 delta sqrt(q)) <= EPS_MODEL, delta = pi / s."""
-    with np.errstate(divide="ignore"):
-        delta = np.pi / steepness
-    return np.maximum(Q_FLOOR, np.ceil((np.log(1.0 / EPS_MODEL) / (2.0 * delta)) ** 2)).astype(np.int64)
+def model_counts(outer):
+    """Gauss-Hermite nodes per outer axis with exp(-2 delta sqrt(q)) <= EPS_MODEL, delta = pi / s,
+    at least Q_FLOOR: (k - 1,) from outer (n, k - 1) (the package's count function)."""
+    return outer_node_counts(outer[None], rule=MODEL_FLOOR_RULE)[0]
 
 
 def two_term_counts(steepness):
@@ -198,14 +208,14 @@ def candidate_counts(coords):
     k = coords.shape[1]
     identity = np.eye(k)
     outer = coords[:, 1:]
-    counts = model_counts(pair_steepness(outer))
+    counts = model_counts(outer)
     rotation = identity.copy()
     rotation[1:, 1:] = outer_rotation(outer)
-    tier_counts = np.maximum(counts, axis_tier_counts(outer))
+    tier_counts = outer_node_counts(outer[None], rule=MODEL_TIER_RULE)[0]
     two_term = two_term_counts(pair_steepness(outer))
     return {
         "GH model": (identity, counts, False),
-        "GH model rotated": (rotation, model_counts(pair_steepness(outer @ rotation[1:, 1:])), False),
+        "GH model rotated": (rotation, model_counts(outer @ rotation[1:, 1:]), False),
         "GH model pruned": (identity, counts, True),
         "GH model+tier": (identity, tier_counts, False),
         "GH model+tier pruned": (identity, tier_counts, True),
@@ -222,9 +232,11 @@ def outer_rule(coords, counts, *, prune, default_scale):
     return pruned(nodes, weights, budget=PRUNE_EPS * default_scale / integrand_scale(coords, nodes))
 
 
-def axis_tier_counts(outer):
-    """The package's outer schedule applied to each outer axis's own spread: (k - 1,) from outer (n, k - 1)."""
-    return np.array([outer_node_counts(outer[None, :, [j]], rule=INNER_RULE)[0] for j in range(outer.shape[1])])
+def default_counts(outer):
+    """The rule before "GH model+tier": on every outer axis the spread tier of the largest
+    |outer coordinate| over all axes, (k - 1,) from outer (n, k - 1)."""
+    joint = outer_node_counts(np.abs(outer).reshape(1, -1, 1), rule=DEFAULT_RULE)[0, 0]
+    return np.full(outer.shape[1], joint)
 
 
 def inner_points_bound(n_components):
@@ -238,10 +250,10 @@ def case_rows(name):
     """Per candidate of case name: (outer nodes label, points or None, loss err, grad err)."""
     mu, mu_star = REFERENCES[f"{name}/mu"], REFERENCES[f"{name}/mu_star"]
     coords, basis = span_coordinates(mu, mu_star)
-    loss, grad = population_loss_and_gradient(mu[None], mu_star, rule=INNER_RULE)
-    _, default_points = points_per_evaluation(mu, mu_star, INNER_RULE)
-    rows = {"default": ("tier", default_points, *relative_errors(name, loss[0], grad[0]))}
-    scale = min(loss[0], np.abs(grad[0]).max())
+    default_nodes, default_weights = hermite_tensor(default_counts(coords[:, 1:]))
+    loss, grad, default_points = integrate_outer_rule(coords, default_nodes, default_weights)
+    rows = {"default": ("tier", default_points, *relative_errors(name, loss, grad @ basis))}
+    scale = min(loss, np.abs(grad).max())
     for label, (rotation, counts, prune) in candidate_counts(coords).items():
         outer_label = "x".join(str(q) for q in counts)
         if counts.max() > MAX_HERMITE or counts.prod() * inner_points_bound(len(coords)) > MAX_POINTS:

@@ -10,6 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from references import central_differences, reference_1d, reference_2d
+from scipy import integrate
+from scipy.special import expit
 from scipy.stats import special_ortho_group
 
 from scorematch.population import (
@@ -17,7 +19,7 @@ from scorematch.population import (
     population_loss,
     population_loss_and_gradient,
 )
-from scorematch.quadrature import LineRule
+from scorematch.quadrature import LineRule, gauss_hermite_standard, outer_node_counts
 
 RTOL = 1e-8
 
@@ -239,3 +241,62 @@ def test_compiled_engine_evaluates_the_same_rule_as_the_numpy_reference(name):
     scale = np.maximum(max_norm(ref_grad), max_norm(ref_em))
     assert np.all(max_norm(grad - ref_grad) <= 1e-13 * scale)
     assert np.all(max_norm(em - ref_em) <= 1e-13 * max_norm(ref_em))
+
+
+# the soft-transition count alone: no spread tier (one node at least) and no practical cap
+POLE_COUNT_ONLY = LineRule(hermite_nodes=1, hermite_schedule=(), max_hermite_nodes=10**6)
+
+
+@pytest.mark.parametrize("steepness", [0.3, 1.0, 2.0, 3.0, 7.5])
+def test_outer_count_is_the_smallest_meeting_the_pole_error(steepness):
+    """Two parameters steepness apart on an outer axis: the count is the smallest q with
+    exp(-2 (pi / s) sqrt(q)) <= pole_error (searched here one q at a time), the default
+    rule's count is the larger of it and the spread tier, clipped to the cap."""
+    outer = np.array([[[0.0, 0.01], [steepness, 0.0]]])  # (R, n, k - 1): axis 2 is thin
+    pole_error = POLE_COUNT_ONLY.pole_error
+    smallest = 1
+    while np.exp(-2.0 * np.pi / steepness * np.sqrt(smallest)) > pole_error:
+        smallest += 1
+    np.testing.assert_array_equal(outer_node_counts(outer, rule=POLE_COUNT_ONLY), [[smallest, 1]])
+    rule = LineRule()
+    # axis 1's spread (steepness) is beyond every tier limit: the tier gives hermite_nodes;
+    # the thin axis (spread 0.01, pair steepness 0.01) gets the first tier
+    expected = min(max(smallest, rule.hermite_nodes), rule.max_hermite_nodes)
+    np.testing.assert_array_equal(outer_node_counts(outer, rule=rule), [[expected, rule.hermite_schedule[0][1]]])
+
+
+def test_outer_count_takes_only_pairs_within_a_softmax_group():
+    """A mixture truth's means are a softmax group of their own: a student and a truth mean
+    far apart on an axis are no soft transition."""
+    outer = np.array([[[0.0], [0.1], [3.0], [3.05]]])
+    rule = LineRule(hermite_nodes=1, hermite_schedule=())
+    grouped = outer_node_counts(outer, rule=rule, group_sizes=(2, 2))
+    one_group = outer_node_counts(outer, rule=rule)
+    assert grouped[0, 0] == outer_node_counts(outer[:, :2], rule=rule)[0, 0] < one_group[0, 0]
+
+
+@pytest.mark.parametrize("steepness", [2.0, 3.0, 5.0])
+def test_outer_count_error_model_holds_for_a_sigmoid(steepness):
+    """The model behind the count: a q-node standard-normal Gauss-Hermite rule errs on a
+    sigmoid of steepness s by about exp(-2 (pi / s) sqrt(q)) (within a factor of 30 either
+    way, the README's statement); reference: scipy adaptive quadrature."""
+    q = int(outer_node_counts(np.array([[[0.0], [steepness]]]), rule=POLE_COUNT_ONLY)[0, 0])
+    nodes, weights = gauss_hermite_standard(q)
+    errors = []
+    for offset in (0.3, 1.0, -2.0):
+
+        def density_weighted(y, offset=offset):
+            return expit(steepness * y + offset) * np.exp(-0.5 * y * y) / np.sqrt(2.0 * np.pi)
+
+        reference = integrate.quad(density_weighted, -40, 40, epsabs=1e-15, epsrel=1e-14, limit=500)[0]
+        errors.append(abs(weights @ expit(steepness * nodes + offset) - reference))
+    predicted = np.exp(-2.0 * np.pi / steepness * np.sqrt(q))
+    assert predicted / 30 <= max(errors) <= 30 * predicted
+
+
+def test_outer_counts_are_clipped_to_the_cap_and_reject_larger_tiers():
+    far = np.array([[[0.0], [12.0]]])
+    assert outer_node_counts(far, rule=LineRule())[0, 0] == LineRule().max_hermite_nodes
+    assert outer_node_counts(far, rule=LineRule(max_hermite_nodes=50))[0, 0] == 50
+    with pytest.raises(ValueError, match="max_hermite_nodes"):
+        LineRule(hermite_nodes=300)

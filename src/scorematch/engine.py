@@ -5,7 +5,8 @@ The rule is the one :func:`scorematch.population.population_loss_and_gradient` e
 in numpy, the readable reference this module is tested against: per run, the span of the
 c_i = mu_i - mu* (leading singular direction first, numerical rank k), the adaptive
 crossing-aware Gauss-Legendre line rule on the leading axis and a tensor Gauss-Hermite
-rule on the other k - 1 axes.  The tables come from the builders in
+rule on the other k - 1 axes with its own node count per axis
+(:func:`scorematch.quadrature.outer_node_counts`).  The tables come from the builders in
 :mod:`scorematch.quadrature` once per call (:func:`rule_tables`); panels of zero width
 are skipped (the numpy reference gives them weight zero).  Numbers agree with the
 reference up to rounding: the summation order differs and exp is evaluated by a
@@ -42,10 +43,11 @@ from scorematch.quadrature import (
     LineRule,
     base_edges,
     crossings_kept,
-    gauss_hermite_standard,
+    gauss_hermite_tables,
     gauss_legendre,
     grading_offsets,
     outer_node_choices,
+    pole_log_error,
 )
 
 # cached per machine; IEEE semantics (a division by zero gives inf or nan, which the
@@ -75,9 +77,10 @@ RuleTables = namedtuple(
         "n_keep",  # int: crossings per line that get graded edges (all groups)
         "groups",  # (G, 2) int64: per softmax group, its end row and its crossings kept
         "outer_limits",  # (m,) outer spread limits of the Hermite schedule
-        "outer_counts",  # (m + 1,) outer nodes per axis for each limit, then the default
-        "hermite_nodes",  # (m + 1, q_max) standard-normal Gauss-Hermite nodes per count
-        "hermite_weights",  # (m + 1, q_max) and weights (zero padded)
+        "outer_counts",  # (m + 1,) spread tier: nodes on an axis for each limit, then the default
+        "pole_log_error",  # float: ln(1 / pole_error) of the soft-transition count (0: none)
+        "hermite_nodes",  # (q_max + 1, q_max) row q: the q-node standard-normal Gauss-Hermite nodes
+        "hermite_weights",  # (q_max + 1, q_max) and weights (zero padded); q_max the rule's cap
     ],
 )
 
@@ -92,11 +95,7 @@ def rule_tables(rule, *, group_sizes):
     asks for them at every record); the compiled code only reads them.
     """
     limits, counts = outer_node_choices(rule)
-    q_max = int(counts.max())
-    hermite_nodes = np.zeros((len(counts), q_max))
-    hermite_weights = np.zeros((len(counts), q_max))
-    for j, q in enumerate(counts):
-        hermite_nodes[j, :q], hermite_weights[j, :q] = gauss_hermite_standard(int(q))
+    hermite_nodes, hermite_weights = gauss_hermite_tables(rule.max_hermite_nodes)
     legendre_t, legendre_w = gauss_legendre(rule)
     sizes = np.asarray(group_sizes, dtype=np.int64)
     kept = [min(crossings_kept(int(size), rule=rule), int(size * (size - 1) // 2)) for size in sizes]
@@ -112,6 +111,7 @@ def rule_tables(rule, *, group_sizes):
         groups,
         limits,
         counts,
+        pole_log_error(rule),
         hermite_nodes,
         hermite_weights,
     )
@@ -205,6 +205,7 @@ SpanWork = namedtuple(
         "half_sq",  # (n,) |c_i|^2 / 2
         "origin",  # (m,) origin of a line
         "index",  # (m,) int64 tensor index of the outer rule
+        "counts",  # (m,) int64 outer nodes per axis
     ],
 )
 
@@ -223,6 +224,7 @@ def _span_work(n, d):
         np.empty(n * m),
         np.empty(n),
         np.empty(m),
+        np.empty(m, dtype=np.int64),
         np.empty(m, dtype=np.int64),
     )
 
@@ -754,12 +756,46 @@ def _half_squared_norms(c, out):
 
 
 @_inlined
+def _outer_counts(coords, tables, counts):
+    """counts[j - 1] <- Gauss-Hermite nodes on outer axis j of coords (n, k), j = 1..k-1:
+    the larger of the spread tier and the soft-transition count, the latter clipped to the
+    rule's cap (as :func:`scorematch.quadrature.outer_node_counts`, same arithmetic)."""
+    n, k = coords.shape
+    cap = tables.hermite_nodes.shape[0] - 1
+    for j in range(1, k):
+        spread = 0.0
+        for i in range(n):
+            spread = max(spread, abs(coords[i, j]))
+        choice = tables.outer_limits.shape[0]
+        for t in range(tables.outer_limits.shape[0]):
+            if spread <= tables.outer_limits[t]:
+                choice = t
+                break
+        steepness = 0.0
+        start = 0
+        for group in range(tables.groups.shape[0]):
+            end = tables.groups[group, 0]
+            for a in range(start, end):
+                for b in range(a + 1, end):
+                    steepness = max(steepness, abs(coords[a, j] - coords[b, j]))
+            start = end
+        model = 0
+        if steepness > 0.0 and math.isfinite(steepness):
+            delta = math.pi / steepness
+            x = tables.pole_log_error / (2.0 * delta)
+            # clipped before rounding (ceil(min(v, cap)) = min(ceil(v), cap) for an integer cap)
+            model = int(math.ceil(min(x * x, float(cap))))
+        counts[j - 1] = max(tables.outer_counts[choice], model)
+
+
+@_inlined
 def _integrate_span(coords, n_students, tables, work, acc, em_only):
     """Accumulate E over y ~ N(0, I_k) of the integrand for span coordinates coords (n, k)
     (rows [:n_students] the students, the rest a mixture truth's means).
 
     The line rule on axis 0 for each node of a tensor Gauss-Hermite rule on axes
-    1..k-1, its node count from the run's outer spread (k = 1: one line, weight 1).
+    1..k-1, each axis with its own node count (:func:`_outer_counts`; k = 1: one line,
+    weight 1).
     """
     n, k = coords.shape
     span = work.span
@@ -767,29 +803,24 @@ def _integrate_span(coords, n_students, tables, work, acc, em_only):
     _half_squared_norms(coords, half_sq)
     origin = span.origin[:k]
     origin[:] = 0.0
-    spread = 0.0
-    for i in range(n):
-        for j in range(1, k):
-            spread = max(spread, abs(coords[i, j]))
-    choice = tables.outer_limits.shape[0]
-    for j in range(tables.outer_limits.shape[0]):
-        if spread <= tables.outer_limits[j]:
-            choice = j
-            break
-    q = tables.outer_counts[choice]
+    counts = span.counts[: k - 1]
+    _outer_counts(coords, tables, counts)
+    n_lines = 1
+    for a in range(k - 1):
+        n_lines *= counts[a]
     index = span.index[: k - 1]
     index[:] = 0
-    for _ in range(q ** (k - 1)):
+    for _ in range(n_lines):
         weight = 1.0
         for a in range(k - 1):
-            origin[a + 1] = tables.hermite_nodes[choice, index[a]]
-            weight *= tables.hermite_weights[choice, index[a]]
+            origin[a + 1] = tables.hermite_nodes[counts[a], index[a]]
+            weight *= tables.hermite_weights[counts[a], index[a]]
         _accumulate_line(coords, n_students, half_sq, origin, weight, tables, work.line, work.nodes, acc, em_only)
         # next tensor index, last axis fastest (numpy's meshgrid "ij" order)
         a = k - 2
         while a >= 0:
             index[a] += 1
-            if index[a] < q:
+            if index[a] < counts[a]:
                 break
             index[a] = 0
             a -= 1

@@ -28,6 +28,9 @@ from scorematch.quadrature import (
 # Largest number of (run, point, component) entries handled in one array operation;
 # bounds memory at a few hundred MB while keeping numpy's per-call overhead small.
 _CHUNK_ENTRIES = 400_000
+# A run with at most this many outer slices (16^3) is integrated in one pass; a run with
+# more (large soft-transition counts) is summed over blocks of this many slices.
+_SLICE_BLOCK = 4096
 
 
 def scale_to_noise(vectors, *, noise_scale):
@@ -88,29 +91,35 @@ def span_basis(relative):
     return vt, rank.astype(np.int64)
 
 
-def hermite_grid(n_nodes, *, dims):
-    """Tensor Gauss-Hermite rule for N(0, I_dims): nodes (n_nodes**dims, dims), weights.
+def hermite_grid(counts):
+    """Tensor Gauss-Hermite rule for N(0, I_m) with counts[j] nodes on axis j (m = len(counts)):
+    nodes (prod(counts), m), last axis fastest, and weights (prod(counts),).
 
-    dims = 0 gives the single empty node with weight 1.
+    m = 0 gives the single empty node with weight 1.
     """
-    nodes_1d, weights_1d = gauss_hermite_standard(n_nodes)
-    nodes = np.stack(np.meshgrid(*[nodes_1d] * dims, indexing="ij"), -1).reshape(-1, dims) if dims else np.zeros((1, 0))
+    rules = [gauss_hermite_standard(int(q)) for q in counts]
+    dims = len(rules)
+    grids = np.meshgrid(*[x for x, _ in rules], indexing="ij")
+    nodes = np.stack(grids, -1).reshape(-1, dims) if dims else np.zeros((1, 0))
     weights = np.ones(len(nodes))
-    for axis_weights in np.meshgrid(*[weights_1d] * dims, indexing="ij"):
+    for axis_weights in np.meshgrid(*[w for _, w in rules], indexing="ij"):
         weights = weights * axis_weights.ravel()
     return nodes, weights
 
 
-def quadrature_points(coords, *, rule, outer_nodes, group_sizes=None):
+def quadrature_points(coords, *, rule, outer_nodes, group_sizes=None, slices=slice(None)):
     """Integration points and weights for E_{y ~ N(0, I_k)}[F(y)] adapted to coords.
 
     coords: (R, n, k), the centres of consecutive softmax groups of sizes group_sizes
-    (default one group).  Returns points (R, P, k) and weights (R, P): the adaptive line
-    rule on axis 0 for every node of a tensor Gauss-Hermite rule on axes 1..k-1.
+    (default one group); outer_nodes: (k - 1,) Gauss-Hermite nodes per outer axis.
+    Returns points (R, P, k) and weights (R, P): the adaptive line rule on axis 0 for every
+    node of the tensor Gauss-Hermite rule on axes 1..k-1 (only the nodes in slices of its
+    list, :func:`hermite_grid`'s order).
     """
     runs, n, k = coords.shape
     half_sq = 0.5 * (coords**2).sum(-1)
-    outer, outer_w = hermite_grid(outer_nodes, dims=k - 1)
+    outer, outer_w = hermite_grid(outer_nodes)
+    outer, outer_w = outer[slices], outer_w[slices]
     slices = len(outer)
     intercepts = np.einsum("sk,rnk->rsn", outer, coords[..., 1:]) - half_sq[:, None, :]
     slopes = np.broadcast_to(coords[:, None, :, 0], intercepts.shape)
@@ -143,7 +152,7 @@ def integrate_in_span(mu, mu_star, integrand, *, rule, group_sizes=None):
     """Expectations over x ~ N(mu*, I_d) computed in the span of the c_i = mu_i - mu*.
 
     mu: (R, n, d); mu_star: (d,) or (R, d).  Each run is integrated with its own rank k and
-    its own outer node count (so its numbers do not depend on the batch); runs sharing both
+    its own outer node counts (so its numbers do not depend on the batch); runs sharing all
     are vectorised together.  integrand(coords, points, weights) gets a chunk of runs in
     span coordinates, coords (r, n, k), with integration points (r, P, k) and weights
     (r, P), and returns (scalar (r,), vectors (r, m, k)) with m <= n (e.g. only the
@@ -161,19 +170,38 @@ def integrate_in_span(mu, mu_star, integrand, *, rule, group_sizes=None):
     for k in np.unique(rank):
         of_rank = np.flatnonzero(rank == k)
         coords = np.einsum("rnd,rkd->rnk", relative[of_rank], basis[of_rank, :k])
-        outer_nodes = outer_node_counts(coords[..., 1:], rule=rule)
-        for q in np.unique(outer_nodes):
-            group = np.flatnonzero(outer_nodes == q)
-            chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(sizes, k, rule, q) * n))
-            for start in range(0, len(group), chunk):
-                part = group[start : start + chunk]
-                points, weights = quadrature_points(coords[part], rule=rule, outer_nodes=q, group_sizes=group_sizes)
-                part_scalar, part_vectors = integrand(coords[part], points, weights)
+        outer_nodes = outer_node_counts(coords[..., 1:], rule=rule, group_sizes=group_sizes)
+        for counts in np.unique(outer_nodes, axis=0):
+            group = np.flatnonzero((outer_nodes == counts).all(axis=1))
+            chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(sizes, rule, counts) * n))
+            parts = [group[start : start + chunk] for start in range(0, len(group), chunk)]
+            if np.prod(counts) > _SLICE_BLOCK:
+                parts = [group[r : r + 1] for r in range(len(group))]
+            for part in parts:
+                part_scalar, part_vectors = _integrate_runs(coords[part], integrand, rule, counts, group_sizes)
                 if vectors is None:
                     vectors = np.zeros((runs, part_vectors.shape[1], d))
                 runs_in_part = of_rank[part]
                 scalar[runs_in_part] = part_scalar
                 vectors[runs_in_part] = np.einsum("rnk,rkd->rnd", part_vectors, basis[runs_in_part, :k])
+    return scalar, vectors
+
+
+def _integrate_runs(coords, integrand, rule, counts, group_sizes):
+    """integrand's sums for the runs coords (r, n, k) sharing the outer counts (k - 1,):
+    in one pass, or (more than _SLICE_BLOCK outer slices) summed over blocks of slices."""
+    n_slices = int(np.prod(counts))
+    if n_slices <= _SLICE_BLOCK:
+        points, weights = quadrature_points(coords, rule=rule, outer_nodes=counts, group_sizes=group_sizes)
+        return integrand(coords, points, weights)
+    scalar, vectors = 0.0, 0.0
+    for start in range(0, n_slices, _SLICE_BLOCK):
+        block = slice(start, start + _SLICE_BLOCK)
+        points, weights = quadrature_points(
+            coords, rule=rule, outer_nodes=counts, group_sizes=group_sizes, slices=block
+        )
+        block_scalar, block_vectors = integrand(coords, points, weights)
+        scalar, vectors = scalar + block_scalar, vectors + block_vectors
     return scalar, vectors
 
 
@@ -194,12 +222,13 @@ def population_loss(mu, mu_star, *, rule=LineRule()):
     return population_loss_and_gradient(mu, mu_star, rule=rule)[0]
 
 
-def _points_per_run(group_sizes, k, rule, outer_nodes):
-    """Upper bound on the integration points per run (for chunking)."""
+def _points_per_run(group_sizes, rule, outer_nodes):
+    """Upper bound on the integration points per run with outer_nodes (k - 1,) per outer
+    axis (for chunking)."""
     crossings = sum(crossings_kept(size, rule=rule) for size in group_sizes)
     edges = int(np.ceil(2 * rule.half_width / rule.base_panel_width)) + 1
     edges += crossings * (2 * len(rule.grading) + 1)
-    return (edges - 1) * rule.legendre_nodes * outer_nodes ** (k - 1)
+    return (edges - 1) * rule.legendre_nodes * int(np.prod(outer_nodes))
 
 
 def minibatch_loss_and_gradient(mu, mu_star, *, samples):

@@ -11,11 +11,15 @@ on each panel sees only smooth pieces.
 
 In k > 1 dimensions the rule is iterated: the first axis (the leading singular direction
 of the C_i, along which the sharp transitions lie) uses the adaptive line rule per slice,
-the remaining k - 1 axes a tensor Gauss-Hermite rule.  The slice integral is smooth in
-the outer coordinates because the inner rule resolves the transition exactly.
+the remaining k - 1 axes a tensor Gauss-Hermite rule with its own node count per axis
+(:func:`outer_node_counts`).  The slice integral is smooth in the outer coordinates
+because the inner rule resolves the transition exactly; what is left across an outer axis
+are the soft transitions between parameters that differ along it.
 """
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -52,12 +56,20 @@ class LineRule:
         None means n - 1, the most breakpoints an upper envelope of n lines can have;
         crossings off the envelope are invisible (both weights are exponentially small
         there).
-    hermite_nodes: Gauss-Hermite nodes per outer axis (k > 1) when the parameters spread
-        widely across the outer axes; the most the rule uses.
-    hermite_schedule: (spread, nodes) pairs: when every outer coordinate of every
-        parameter is at most `spread` in absolute value, `nodes` outer nodes suffice
-        (the slice integrals then vary slowly).  The first tier's count follows the
-        criterion above (also checked against 40 outer nodes at its spread limit).
+    hermite_nodes: Gauss-Hermite nodes on an outer axis (k > 1) across which the
+        parameters spread beyond every limit of hermite_schedule (the spread tier's
+        largest count).
+    hermite_schedule: (spread, nodes) pairs: when every parameter's coordinate on an
+        outer axis is at most `spread` in absolute value, `nodes` nodes on that axis
+        suffice for the spread tier (the slice integrals then vary slowly).  The first
+        tier's count follows the criterion above (also checked against 40 outer nodes at
+        its spread limit).
+    pole_error: the error per outer axis the soft-transition count aims at (see
+        :func:`outer_node_counts`); None leaves the counts to the spread tier alone (a
+        fixed-count rule, e.g. hermite_schedule=() for a comparison rule).
+    max_hermite_nodes: the most nodes on one outer axis; a larger count is clipped to it.
+        200 keeps numpy's Gauss-Hermite tables accurate (they are to 1e-15 up to about
+        300 nodes and overflow beyond 360).
     """
 
     half_width: float = 11.0
@@ -68,12 +80,34 @@ class LineRule:
     max_crossings: int | None = None
     hermite_nodes: int = 16
     hermite_schedule: tuple[tuple[float, int], ...] = ((0.03, 3), (0.08, 6), (0.15, 8))
+    pole_error: float | None = 1e-10
+    max_hermite_nodes: int = 200
+
+    def __post_init__(self):
+        largest = max([self.hermite_nodes] + [nodes for _, nodes in self.hermite_schedule])
+        if largest > self.max_hermite_nodes:
+            raise ValueError(
+                f"LineRule: {largest} outer Gauss-Hermite nodes asked for (hermite_nodes or "
+                f"hermite_schedule); at most max_hermite_nodes = {self.max_hermite_nodes} are allowed"
+            )
 
 
 def gauss_hermite_standard(n_nodes):
     """Nodes (q,) and weights (q,) with sum w f(x) ~ E[f(Y)], Y ~ N(0, 1)."""
     nodes, weights = np.polynomial.hermite_e.hermegauss(n_nodes)
     return nodes, weights / _SQRT_2PI
+
+
+@lru_cache(maxsize=4)
+def gauss_hermite_tables(max_nodes):
+    """Every standard-normal Gauss-Hermite rule of 1 to max_nodes nodes: nodes and weights
+    (max_nodes + 1, max_nodes), row q the q-node rule (:func:`gauss_hermite_standard`)
+    zero padded, row 0 empty.  Cached: built once per process (about a second for 200)."""
+    nodes = np.zeros((max_nodes + 1, max_nodes))
+    weights = np.zeros((max_nodes + 1, max_nodes))
+    for q in range(1, max_nodes + 1):
+        nodes[q, :q], weights[q, :q] = gauss_hermite_standard(q)
+    return nodes, weights
 
 
 def gauss_legendre(rule):
@@ -106,18 +140,46 @@ def outer_node_choices(rule):
     return limits, np.array(counts + [rule.hermite_nodes], dtype=np.int64)
 
 
-def outer_node_counts(outer_coords, *, rule):
-    """Gauss-Hermite nodes per outer axis, one count per run.
+def pole_log_error(rule):
+    """ln(1 / rule.pole_error), the numerator of the soft-transition count (0 when the
+    rule has no pole_error); one float shared by the numpy and the compiled rule."""
+    return 0.0 if rule.pole_error is None else math.log(1.0 / rule.pole_error)
 
-    outer_coords: (R, n, k - 1) the parameters' coordinates on the outer axes.  Each run
-    gets its own count, so a run's rule does not depend on the batch it shares.
-    Returns (R,) int64.
+
+def outer_node_counts(outer_coords, *, rule, group_sizes=None):
+    """Gauss-Hermite nodes on each outer axis, per run.
+
+    outer_coords: (R, n, k - 1) the parameters' coordinates on the outer axes (rows in
+    consecutive softmax groups of sizes group_sizes, default one group).
+    On axis j the count is the larger of two, clipped to rule.max_hermite_nodes:
+      - the spread tier: rule.hermite_schedule applied to the axis's own spread
+        max_i |c_i,j| (the first limit it is within; rule.hermite_nodes beyond them all);
+      - the soft-transition count: two parameters a, b of one softmax group switch
+        across axis j through a sigmoid of steepness s = |c_a,j - c_b,j| whose complex
+        poles sit delta = pi / s off the real axis, and a q-node standard-normal
+        Gauss-Hermite rule errs on it by about exp(-2 delta sqrt(q)); the count is the
+        smallest q with that at most rule.pole_error for the steepest pair,
+        ceil((ln(1 / pole_error) / (2 delta))^2) (0 when s = 0 or pole_error is None).
+    A non-finite steepness leaves the axis to the spread tier.  Each run gets its own
+    counts, so a run's rule does not depend on the batch it shares.
+    Returns (R, k - 1) int64.
     """
+    outer_coords = np.asarray(outer_coords, dtype=np.float64)
     limits, counts = outer_node_choices(rule)
-    spread = np.abs(outer_coords).reshape(len(outer_coords), -1).max(axis=-1, initial=0.0)
+    spread = np.abs(outer_coords).max(axis=1, initial=0.0)
     # index of the first limit the spread is within; len(limits) (the default) if none
-    within = np.concatenate([spread[:, None] <= limits[None, :], np.ones((len(spread), 1), dtype=bool)], axis=1)
-    return counts[within.argmax(axis=-1)]
+    within = np.concatenate([spread[..., None] <= limits, np.ones((*spread.shape, 1), dtype=bool)], axis=-1)
+    tier = counts[within.argmax(axis=-1)]
+    steepness = np.zeros(spread.shape)
+    for group in _group_slices(outer_coords.shape[1], group_sizes):
+        a, b = np.triu_indices(group.stop - group.start, k=1)
+        members = outer_coords[:, group]
+        steepness = np.maximum(steepness, np.abs(members[:, a] - members[:, b]).max(axis=1, initial=0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = np.pi / steepness
+        model = np.ceil((pole_log_error(rule) / (2.0 * delta)) ** 2)
+    model = np.where(np.isfinite(steepness), np.minimum(model, rule.max_hermite_nodes), 0.0)
+    return np.maximum(tier, model.astype(np.int64))
 
 
 def crossing_points(intercepts, slopes):

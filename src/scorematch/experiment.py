@@ -17,7 +17,8 @@ A run specification is a plain dict, validated against ``workflow/schemas/config
     runs                    independent runs (seeds), advanced as one batch
     mode, batch_size        "exact" (population gradient) or "minibatch" (fresh samples)
     converge_tol, diverge_radius   outcome thresholds (in the scaled frame)
-    hermite_nodes           outer Gauss-Hermite nodes of the integration rule (k > 1)
+    hermite_nodes           outer Gauss-Hermite nodes of the integration rule (k > 1) on an
+                            axis of wide spread (soft transitions can ask for more, at most 200)
     seed_name               optional experiment/case whose seed streams the runs use
 """
 

@@ -258,22 +258,28 @@ def case_rows(name):
 
 
 def print_summary(results, accepted_cases):
-    """Worst errors and points per candidate over accepted_cases (results: name -> rows)."""
-    thm = [name for name in accepted_cases if name.startswith("thm3_5")]
+    """Worst errors and points per candidate over accepted_cases (results: name -> rows).
+
+    A case where a candidate is over the point budget is not evaluated: the candidate is
+    not accepted, and its errors and points are over the cases where it was evaluated.
+    """
     print(
-        "| candidate | worst loss err | worst grad err | accepted (<= 1e-8) | mean points "
+        "| candidate | over budget (cases) | worst loss err | worst grad err | accepted (<= 1e-8) | mean points "
         "| mean points thm3_5_M6_d3 | points / default, thm3_5_M6_d3 (min-max) |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for label in results[accepted_cases[0]]:
-        loss_error = max(results[name][label][2] for name in accepted_cases)
-        grad_error = max(results[name][label][3] for name in accepted_cases)
-        points = np.array([results[name][label][1] for name in accepted_cases], dtype=np.float64)
+        evaluated = [name for name in accepted_cases if results[name][label][1] is not None]
+        thm = [name for name in evaluated if name.startswith("thm3_5")]
+        loss_error = max(results[name][label][2] for name in evaluated)
+        grad_error = max(results[name][label][3] for name in evaluated)
+        points = np.array([results[name][label][1] for name in evaluated], dtype=np.float64)
         thm_points = np.array([results[name][label][1] for name in thm], dtype=np.float64)
         ratio = thm_points / np.array([results[name]["default"][1] for name in thm])
-        accepted = "yes" if max(loss_error, grad_error) <= ACCEPTANCE else "no"
+        over_budget = len(accepted_cases) - len(evaluated)
+        accepted = "yes" if over_budget == 0 and max(loss_error, grad_error) <= ACCEPTANCE else "no"
         print(
-            f"| {label} | {loss_error:.1e} | {grad_error:.1e} | {accepted} | {points.mean():.3g} "
+            f"| {label} | {over_budget} | {loss_error:.1e} | {grad_error:.1e} | {accepted} | {points.mean():.3g} "
             f"| {thm_points.mean():.3g} | {ratio.mean():.2f} ({ratio.min():.2f}-{ratio.max():.2f}) |"
         )
 

@@ -229,11 +229,14 @@ def axis_tier_counts(outer):
     return np.array([outer_node_counts(outer[None, :, [j]], rule=INNER_RULE)[0] for j in range(outer.shape[1])])
 
 
-def inner_points_bound(n_components):
-    """Upper bound on the line rule's points per slice (for the MAX_POINTS check)."""
-    edges = len(np.arange(0, 2 * INNER_RULE.half_width, INNER_RULE.base_panel_width)) + 1
-    edges += (n_components - 1) * (2 * len(INNER_RULE.grading) + 1)
-    return edges * INNER_RULE.legendre_nodes
+def rule_points(coords, outer_nodes, outer_weights):
+    """Points of positive weight of the line rule at every outer node (for the MAX_POINTS check)."""
+    points = 0
+    for start in range(0, len(outer_nodes), SLICES_PER_CHUNK):
+        part = slice(start, start + SLICES_PER_CHUNK)
+        _, w = slice_rule_points(coords, outer_nodes[part], outer_weights[part])
+        points += int((w > 0).sum())
+    return points
 
 
 def case_rows(name):
@@ -246,11 +249,16 @@ def case_rows(name):
     scale = min(loss[0], np.abs(grad[0]).max())
     for label, (rotation, counts, prune) in candidate_counts(coords).items():
         outer_label = "x".join(str(q) for q in counts)
-        if counts.max() > MAX_HERMITE or counts.prod() * inner_points_bound(len(coords)) > MAX_POINTS:
+        if counts.max() > MAX_HERMITE:
             rows[label] = (outer_label, None, np.nan, np.nan)
             continue
         rotated = coords @ rotation
         outer_nodes, outer_weights = outer_rule(rotated, counts, prune=prune, default_scale=scale)
+        # the budget applies to the candidate's own rule (after pruning, if it prunes)
+        budget_points = rule_points(rotated, outer_nodes, outer_weights)
+        if budget_points > MAX_POINTS:
+            rows[label] = (f"{outer_label} ({len(outer_nodes)}; {budget_points} points)", None, np.nan, np.nan)
+            continue
         c_loss, c_grad, points = integrate_outer_rule(rotated, outer_nodes, outer_weights)
         grad_d = (c_grad @ rotation.T) @ basis
         rows[label] = (f"{outer_label} ({len(outer_nodes)})", points, *relative_errors(name, c_loss, grad_d))

@@ -138,7 +138,9 @@ _RESIDUAL_SQ = 6  # |e|^2
 _G_DOT_RESIDUAL = 7  # g . e
 _WEIGHTS = 8  # quadrature (or Monte Carlo) weight of each point
 _DENSITY = 9  # N(0, 1) density of each point along a line
-_NODE_ROWS = 10
+_WW_RESIDUAL = 10  # W w_i e (k = 1)
+_TERM_POINT = 11  # W w_i (c_i - g) . e z (k = 1)
+_NODE_ROWS = 12
 _G = 0  # g = sum_i w_i c_i
 _RESIDUAL = 1  # e = g - h, h = sum_l v_l b_l (mixture truth)
 _POINTS = 2  # the points z
@@ -379,11 +381,8 @@ def _exp_shifted(x, top, count, shifted):
         poly = c[13]
         for m in range(12, -1, -1):  # Horner; a constant trip count, unrolled by the compiler
             poly = poly * r + c[m]
-        x[p] = poly if u > _EXP_FLOOR else 0.0
-    for p in range(count):
-        bits[p] = (bits[p] - _SHIFT_BITS + 1023) << 52
-    for p in range(count):
-        x[p] *= shifted[p]
+        bits[p] = (bits[p] - _SHIFT_BITS + 1023) << 52  # s's bits become those of 2^k
+        x[p] = (poly if u > _EXP_FLOOR else 0.0) * shifted[p]
 
 
 # ------------------------------------------------------------------ the integrand
@@ -460,7 +459,7 @@ def _accumulate_block(coords, n_students, count, nodes, acc, em_only):
             for j in range(k):
                 acc[i, j] += _dot(ww, residual[j], count)
         elif k == 1:
-            a, b, c = _component_sums(top, e[i], residual[0], g_dot_residual, coords[i, 0], points[0], count)
+            a, b, c = _component_sums(top, e[i], residual[0], g_dot_residual, coords[i, 0], points[0], count, nodes)
             acc[i, 0] += a
             acc[i, 1] += b
             acc[i, 2] += c
@@ -498,44 +497,23 @@ def _softmax_rows(e, first, end, top, count, shifted):
 
 
 @_inlined
-def _component_sums(scale, e, g, g_sq, c, z, count):
+def _component_sums(scale, e, g, g_sq, c, z, count, nodes):
     """One component's sums for k = 1, with u = scale e (= W w_i) and t = u (c g - g^2):
-    (sum u g, sum t z, sum t) over [:count] in a fixed order (four partial sums each).
-    With a mixture truth g is the residual e and g_sq is g . e."""
-    a0 = a1 = a2 = a3 = 0.0
-    b0 = b1 = b2 = b3 = 0.0
-    c0 = c1 = c2 = c3 = 0.0
-    p = 0
-    while p + 4 <= count:
-        u0 = scale[p] * e[p]
-        u1 = scale[p + 1] * e[p + 1]
-        u2 = scale[p + 2] * e[p + 2]
-        u3 = scale[p + 3] * e[p + 3]
-        t0 = u0 * (c * g[p] - g_sq[p])
-        t1 = u1 * (c * g[p + 1] - g_sq[p + 1])
-        t2 = u2 * (c * g[p + 2] - g_sq[p + 2])
-        t3 = u3 * (c * g[p + 3] - g_sq[p + 3])
-        a0 += u0 * g[p]
-        a1 += u1 * g[p + 1]
-        a2 += u2 * g[p + 2]
-        a3 += u3 * g[p + 3]
-        b0 += t0 * z[p]
-        b1 += t1 * z[p + 1]
-        b2 += t2 * z[p + 2]
-        b3 += t3 * z[p + 3]
-        c0 += t0
-        c1 += t1
-        c2 += t2
-        c3 += t3
-        p += 4
-    while p < count:
-        u0 = scale[p] * e[p]
-        t0 = u0 * (c * g[p] - g_sq[p])
-        a0 += u0 * g[p]
-        b0 += t0 * z[p]
-        c0 += t0
-        p += 1
-    return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3), (c0 + c1) + (c2 + c3)
+    (sum u g, sum t z, sum t) over [:count], each in the order of :func:`_total`.
+    With a mixture truth g is the residual e and g_sq is g . e.
+
+    The products go to rows _WW_RESIDUAL, _TERM_POINT and _TERM of nodes first: that loop
+    vectorises, a loop that also sums in a fixed order does not (the sums are the same)."""
+    ug = nodes[_WW_RESIDUAL]
+    tz = nodes[_TERM_POINT]
+    t = nodes[_TERM]
+    for p in range(count):
+        u = scale[p] * e[p]
+        tp = u * (c * g[p] - g_sq[p])
+        ug[p] = u * g[p]
+        tz[p] = tp * z[p]
+        t[p] = tp
+    return _total(ug, count), _total(tz, count), _total(t, count)
 
 
 @_inlined

@@ -570,7 +570,7 @@ def evaluate(claim, case, measured, settings):
     outside = [f"{name}: {text}" for name, ok, text in checks if not ok]
     compare = _COMPARE[claim.comparator]
     if outside:
-        return row | {"status": "outside", "reason": "outside " + "; ".join(outside)}
+        return row | {"status": "outside", "reason": "; ".join(outside)}
     if value is None:
         return row | {"status": "inconclusive", "reason": undecided}
     if undecided is not None:

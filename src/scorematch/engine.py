@@ -34,6 +34,7 @@ grows with the number of arrays it receives, and the evaluation makes a few call
 import math
 from collections import namedtuple
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 from numba import njit, prange
@@ -47,6 +48,30 @@ from scorematch.quadrature import (
     grading_offsets,
     outer_node_choices,
 )
+
+
+def remove_stale_cache_indexes(cache_dir, *, source):
+    """Delete the numba cache indexes (and their data files) of source's functions in
+    cache_dir that are older than source's last change.
+
+    numba unpickles a whole index before it compares the index's source stamp, so an index
+    written by an earlier version of this module raises (AttributeError on a type that no
+    longer exists) instead of being ignored when a function now sits on the line of an
+    earlier one (an index is named qualname-line).  Indexes older than the source are stale
+    whatever they hold; a concurrent process that finds one gone compiles, as on a miss.
+    """
+    source = Path(source)
+    changed = source.stat().st_mtime
+    for index in Path(cache_dir).glob(f"{source.stem}.*.nbi"):
+        if index.stat().st_mtime < changed:
+            for data in index.parent.glob(f"{index.name.removesuffix('.nbi')}.*.nbc"):
+                data.unlink(missing_ok=True)
+            index.unlink(missing_ok=True)
+
+
+# before any compiled function of this module loads its cache (numba keeps it beside the
+# source when that directory is writable)
+remove_stale_cache_indexes(Path(__file__).with_name("__pycache__"), source=__file__)
 
 # cached per machine; IEEE semantics (a division by zero gives inf or nan, which the
 # descent reports as divergence, rather than an exception)

@@ -32,6 +32,7 @@ from scorematch.outcomes import converged_and_diverging
 from scorematch.theorems import largest_hessian_eigenvalues
 
 STATES = ("holds", "fails", "outside", "inconclusive")
+EVIDENCE = ("holds", "fails")  # the states that are evidence about the paper
 CLAIM_COLUMNS = (
     "claim",
     "source",

@@ -11,11 +11,9 @@ import html
 import io
 from pathlib import Path
 
+from scorematch.claims import EVIDENCE, STATES
+
 CLAIM_COLUMNS = ("claim", "experiment", "case", "status", "quantity", "value", "threshold", "reason", "figure")
-STATUSES = ("holds", "fails", "outside", "inconclusive")
-# the states that are not evidence: the table says why (the hypothesis measured outside,
-# or what keeps the tail from deciding)
-EXPLAINED_STATUSES = ("outside", "inconclusive")
 
 # The figure list of the landing page: Jinja over the report's categories, each result
 # linked through the targets Snakemake defines for it (one per result file name).
@@ -53,7 +51,7 @@ def claims_table_rst(claims, *, figures):
     inconclusive claim's status carries its reason.  Four columns: the table must fit the
     landing page's text column, beside which the report draws the rule graph."""
     shown = {Path(f).name for f in figures}
-    counts = ", ".join(f"{sum(c['status'] == s for c in claims)} {s}" for s in STATUSES)
+    counts = ", ".join(f"{sum(c['status'] == s for c in claims)} {s}" for s in STATES)
     lines = [
         "Claims",
         "------",
@@ -75,7 +73,9 @@ def claims_table_rst(claims, *, figures):
         figure = Path(claim["figure"]).with_suffix(".png").name if claim["figure"] else ""
         name = _cell(claim["claim"])
         where = f"{claim['experiment']} / {claim['case']}" if claim["case"] else claim["experiment"]
-        why = f": {_cell(claim['reason'])}" if claim["status"] in EXPLAINED_STATUSES else ""
+        # a claim that is not evidence says why (the hypothesis measured outside, or what
+        # keeps the tail from deciding)
+        why = "" if claim["status"] in EVIDENCE else f": {_cell(claim['reason'])}"
         lines += [
             f"   * - `{name} <{figure}_>`_" if figure in shown else f"   * - {name}",
             f"     - {_cell(where)}",

@@ -37,7 +37,7 @@ import time
 from collections import namedtuple
 
 import numpy as np
-from numpy_loop import numpy_seconds_per_step
+from numpy_loop import best_seconds_per_step, numpy_seconds_per_step
 from scipy import integrate
 
 from scorematch.dynamics import Dynamics, gradient_descent
@@ -56,6 +56,8 @@ from scorematch.readme_tables import BENCHMARK_MARKERS, rewrite_readme_block
 N, D = 5, 3
 REPEATS = 5
 ETA = 1e-3  # small: the parameters stay in their class while the steps are timed
+BENCHMARKS = os.path.dirname(os.path.abspath(__file__))
+CHECKOUT = os.path.dirname(BENCHMARKS)
 PRE_COMPILED_COMMIT = "713c7e0"  # the numpy engine before the compiled engine replaced it
 # the engine's design targets: per-step speed-up of the compiled engine over the numpy GD
 # loop, per setting; and, in every setting, an exact step cheaper than a Monte Carlo step
@@ -142,22 +144,20 @@ def compiled_seconds_per_step(mu, *, steps, dynamics=Dynamics()):
     generators = [np.random.default_rng(r) for r in range(len(mu))] if dynamics.batch_size else None
     record_at = np.array([0, 1])
     gradient_descent(mu, np.zeros(D), eta=ETA, record_at=record_at, dynamics=dynamics, generators=generators)
-    best = np.inf
-    for _ in range(REPEATS):
-        start = time.perf_counter()
-        gradient_descent(
+    return best_seconds_per_step(
+        lambda: gradient_descent(
             mu, np.zeros(D), eta=ETA, record_at=np.array([0, steps]), dynamics=dynamics, generators=generators
-        )
-        best = min(best, (time.perf_counter() - start) / steps)
-    return best
+        ),
+        steps=steps,
+        repeats=REPEATS,
+    )
 
 
 def pre_compiled_source(directory):
     """Extract the package source of PRE_COMPILED_COMMIT into directory; its src path, or
     None when this checkout lacks that commit (no git history)."""
-    checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     archive = subprocess.run(
-        ["git", "-C", checkout, "archive", PRE_COMPILED_COMMIT, "src"], capture_output=True, check=False
+        ["git", "-C", CHECKOUT, "archive", PRE_COMPILED_COMMIT, "src"], capture_output=True, check=False
     )
     if archive.returncode != 0:
         return None
@@ -170,7 +170,7 @@ def pre_compiled_seconds_per_step(mu, *, steps, source):
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "mu.npy")
         np.save(path, mu)
-        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "numpy_loop.py")
+        script = os.path.join(BENCHMARKS, "numpy_loop.py")
         env = {**os.environ, "PYTHONPATH": source}
         out = subprocess.run(
             [sys.executable, script, path, str(steps), str(ETA), str(REPEATS)],
@@ -334,7 +334,7 @@ def mixture_table(rows):
 
 def header_line():
     """Where and when: commit, date, machine, package versions."""
-    version = code_version(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    version = code_version(CHECKOUT)
     packages = package_versions()
     state = " (uncommitted changes)" if version["dirty"] else ""
     return (

@@ -13,20 +13,30 @@ import numpy as np
 from scorematch.population import population_loss_and_gradient
 
 
+def best_seconds_per_step(block, *, steps, repeats):
+    """The best of `repeats` wall times of block() (which runs `steps` steps), per step:
+    timeit's convention, the minimum is the time least disturbed by other load."""
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        block()
+        best = min(best, (time.perf_counter() - start) / steps)
+    return best
+
+
 def numpy_seconds_per_step(mu, *, steps, eta, repeats):
     """Wall time per step of `steps` plain GD steps on mu (R, n, d), mu* = 0: the best of
     `repeats` timed blocks, after one untimed step (the first call of a process pays
     one-off costs)."""
     current = mu.copy()
     mu_star = np.zeros(mu.shape[-1])
-    current -= eta * population_loss_and_gradient(current, mu_star)[1]
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
+
+    def block():
         for _ in range(steps):
-            current -= eta * population_loss_and_gradient(current, mu_star)[1]
-        best = min(best, (time.perf_counter() - start) / steps)
-    return best
+            current[...] -= eta * population_loss_and_gradient(current, mu_star)[1]
+
+    current -= eta * population_loss_and_gradient(current, mu_star)[1]
+    return best_seconds_per_step(block, steps=steps, repeats=repeats)
 
 
 if __name__ == "__main__":

@@ -64,3 +64,6 @@ def test_a_benchmark_file_without_its_line_of_times_is_named(tmp_path):
     (tmp_path / "broken.tsv").write_text("s\th:m:s\tcpu_time\n")
     with pytest.raises(ValueError, match="broken.tsv"):
         run_times.job_times(tmp_path)
+    (tmp_path / "broken.tsv").write_text("s\th:m:s\tcpu_time\n12.0\t0:00:12\n")  # a column short
+    with pytest.raises(ValueError, match="broken.tsv"):
+        run_times.job_times(tmp_path)

@@ -1,12 +1,13 @@
 """How long a workflow run took: its wall time and its jobs' times.
 
-Every job writes a Snakemake `benchmark:` file, results/benchmarks/<job>.tsv (header line,
-then one line whose first column is the job's wall time in seconds).  A run that succeeds
-appends one record to results/benchmarks/runs.jsonl (the Snakefile's onsuccess handler):
-its start, its wall time from the Snakefile's parse to the last job, the code version, the
-config files, the cores, and the jobs whose benchmark files it wrote (their summed and
-longest times).  `make timings` prints the last record; `make readme-results` puts it in the
-README ("Timings").
+Every job writes a Snakemake `benchmark:` file, results/benchmarks/<job>.tsv (a header
+line, then one line of times: `s` the job's wall time, `cpu_time` its CPU time, in seconds).
+A run that succeeds appends one record to results/benchmarks/runs.jsonl (the Snakefile's
+onsuccess handler): its start, its wall time from the Snakefile's parse to the last job,
+the code version, the config files, the cores, the load average at its end, and the jobs
+whose benchmark files it wrote (their summed wall and CPU times, the longest ones).
+`make timings` prints the last record; `make readme-results` puts it in the README
+("Timings").
 
 Usage: python -m scorematch.run_times [--benchmarks results/benchmarks]
 """
@@ -92,9 +93,9 @@ def job_times(benchmark_dir):
     jobs = []
     for path in sorted(Path(benchmark_dir).rglob("*.tsv")):
         rows = [row.split("\t") for row in path.read_text().splitlines()]
-        if len(rows) < 2 or not {"s", "cpu_time"} <= set(rows[0]):
+        if len(rows) < 2 or len(rows[1]) != len(rows[0]) or not {"s", "cpu_time"} <= set(rows[0]):
             raise ValueError(f"{path}: a benchmark file has a header with s and cpu_time, then a line of times")
-        times = dict(zip(rows[0], rows[1], strict=True))
+        times = dict(zip(rows[0], rows[1]))
         jobs.append(
             {
                 "job": path.relative_to(benchmark_dir).with_suffix("").as_posix(),

@@ -37,7 +37,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from scorematch.quadrature import (
     LineRule,
@@ -150,22 +153,19 @@ def rule_tables(rule, *, group_sizes):
 # functions cost about a third of a k = 1 step.  So the per-node quantities of a block of
 # points are the rows of one array, the per-line ones the rows of another.
 
-# rows of a nodes array (_NODE_ROWS + n + 3m, size): one per per-node quantity, then the n
-# logits rows, then three groups of m rows (_G, _RESIDUAL, _POINTS), of which a span of
-# rank k uses the first k
+# rows of a nodes array (_NODE_ROWS + n + 5m + 1, size): one per per-node quantity, then the
+# n logits rows, then three groups of m rows (_G, _RESIDUAL, _POINTS), of which a span of
+# rank k uses the first k, then 2m + 1 rows of products (see _accumulate_block)
 _TOP = 0  # largest logit, then the reciprocal normaliser (see _accumulate_block)
 _SHIFTED = 1  # exp work
 _G_SQ = 2  # |g|^2
 _WW = 3  # W w_i
-_TERM = 4  # W w_i (c_i - g) . e
-_TRUTH_TOP = 5  # largest truth logit, then the truth's reciprocal normaliser
-_RESIDUAL_SQ = 6  # |e|^2
-_G_DOT_RESIDUAL = 7  # g . e
-_WEIGHTS = 8  # quadrature (or Monte Carlo) weight of each point
-_DENSITY = 9  # N(0, 1) density of each point along a line
-_WW_RESIDUAL = 10  # W w_i e (k = 1)
-_TERM_POINT = 11  # W w_i (c_i - g) . e z (k = 1)
-_NODE_ROWS = 12
+_TRUTH_TOP = 4  # largest truth logit, then the truth's reciprocal normaliser
+_RESIDUAL_SQ = 5  # |e|^2
+_G_DOT_RESIDUAL = 6  # g . e
+_WEIGHTS = 7  # quadrature (or Monte Carlo) weight of each point
+_DENSITY = 8  # N(0, 1) density of each point along a line
+_NODE_ROWS = 9
 _G = 0  # g = sum_i w_i c_i
 _RESIDUAL = 1  # e = g - h, h = sum_l v_l b_l (mixture truth)
 _POINTS = 2  # the points z
@@ -174,8 +174,14 @@ _POINTS = 2  # the points z
 @_compiled
 def _nodes_work(n, m, size):
     """Work of the integrand on blocks of up to size points for n logit rows in an
-    m-dimensional frame: (_NODE_ROWS + n + 3m, size)."""
-    return np.empty((_NODE_ROWS + n + 3 * m, size))
+    m-dimensional frame: (_NODE_ROWS + n + 5m + 1, size)."""
+    return np.empty((_NODE_ROWS + n + 5 * m + 1, size))
+
+
+@_inlined
+def _frame_dimension(nodes, n):
+    """m of a nodes array with n logit rows."""
+    return (nodes.shape[0] - _NODE_ROWS - n - 1) // 5
 
 
 @_inlined
@@ -188,9 +194,16 @@ def _logit_rows(nodes, n):
 def _node_group(nodes, n, group, k):
     """The first k rows of group _G, _RESIDUAL or _POINTS of a nodes array with n logit
     rows: (k, size)."""
-    m = (nodes.shape[0] - _NODE_ROWS - n) // 3
-    first = _NODE_ROWS + n + group * m
+    first = _NODE_ROWS + n + group * _frame_dimension(nodes, n)
     return nodes[first : first + k]
+
+
+@_inlined
+def _product_rows(nodes, n, rows):
+    """The first rows (at most 2m + 1) product rows of a nodes array with n logit rows:
+    (rows, size)."""
+    first = _NODE_ROWS + n + 3 * _frame_dimension(nodes, n)
+    return nodes[first : first + rows]
 
 
 # rows of a line array (_LINE_ROWS, max(E, n, P)), E panel edges, P = n(n-1)/2 pairs
@@ -427,7 +440,8 @@ def _accumulate_block(coords, n_students, count, nodes, acc, em_only):
     students' softmax weights, g = sum_i w_i c_i, the residual e = g - h against the truth's
     posterior mean h = sum_l v_l b_l (e = g without truth rows) and curv_i = (c_i - g) . e.
     em_only: only the first block and the loss.  Every loop runs over the points of one
-    row, so that it vectorises.
+    row, so that it vectorises; a component's summands are written as rows first and summed
+    together (:func:`_add_row_totals`).
     """
     n, k = coords.shape
     e = _logit_rows(nodes, n)
@@ -438,7 +452,6 @@ def _accumulate_block(coords, n_students, count, nodes, acc, em_only):
     g = _node_group(nodes, n, _G, k)
     g_sq = nodes[_G_SQ]
     ww = nodes[_WW]
-    term = nodes[_TERM]
     _softmax_rows(e, 0, n_students, top, count, shifted)
     for j in range(k):
         _scaled(e[0], coords[0, j], g[j], count)
@@ -475,32 +488,28 @@ def _accumulate_block(coords, n_students, count, nodes, acc, em_only):
             for p in range(count):
                 residual_sq[p] += rj[p] * rj[p]
                 g_dot_residual[p] += gj[p] * rj[p]
-    acc[0, 2 * k + 1] += _dot(weights, residual_sq, count)
+    products = _product_rows(nodes, n, 2 * k + 1)
+    _product(weights, residual_sq, products[0], count)
+    _add_row_totals(products[:1], count, acc[0, 2 * k + 1 :])
     # from here on top holds W / sum_m e_m, so that W w_i = top e_i
     _product(weights, top, top, count)
+    sums = k if em_only else 2 * k + 1
     for i in range(n_students):
-        if em_only:
-            _product(top, e[i], ww, count)
-            for j in range(k):
-                acc[i, j] += _dot(ww, residual[j], count)
-        elif k == 1:
-            a, b, c = _component_sums(top, e[i], residual[0], g_dot_residual, coords[i, 0], points[0], count, nodes)
-            acc[i, 0] += a
-            acc[i, 1] += b
-            acc[i, 2] += c
-        else:
+        # the summands of acc[i, :sums] as rows, then all their sums in one pass
+        _product(top, e[i], ww, count)
+        for j in range(k):
+            _product(ww, residual[j], products[j], count)
+        if not em_only:
             # term = W w_i ((c_i . e) - g . e)
+            term = products[2 * k]
             _scaled(residual[0], coords[i, 0], term, count)
             for j in range(1, k):
                 _add_scaled(residual[j], coords[i, j], term, count)
-            w = e[i]
             for p in range(count):
-                ww[p] = top[p] * w[p]
                 term[p] = ww[p] * (term[p] - g_dot_residual[p])
             for j in range(k):
-                acc[i, j] += _dot(ww, residual[j], count)
-                acc[i, k + j] += _dot(term, points[j], count)
-            acc[i, 2 * k] += _total(term, count)
+                _product(term, points[j], products[k + j], count)
+        _add_row_totals(products[:sums], count, acc[i])
 
 
 @_inlined
@@ -519,43 +528,6 @@ def _softmax_rows(e, first, end, top, count, shifted):
         _add_scaled(e[i], 1.0, top, count)
     for p in range(count):
         top[p] = 1.0 / top[p]
-
-
-@_inlined
-def _component_sums(scale, e, g, g_sq, c, z, count, nodes):
-    """One component's sums for k = 1, with u = scale e (= W w_i) and t = u (c g - g^2):
-    (sum u g, sum t z, sum t) over [:count], each in the order of :func:`_total`.
-    With a mixture truth g is the residual e and g_sq is g . e.
-
-    The products go to rows _WW_RESIDUAL, _TERM_POINT and _TERM of nodes first: that loop
-    vectorises, a loop that also sums in a fixed order does not (the sums are the same)."""
-    ug = nodes[_WW_RESIDUAL]
-    tz = nodes[_TERM_POINT]
-    t = nodes[_TERM]
-    for p in range(count):
-        u = scale[p] * e[p]
-        tp = u * (c * g[p] - g_sq[p])
-        ug[p] = u * g[p]
-        tz[p] = tp * z[p]
-        t[p] = tp
-    return _total(ug, count), _total(tz, count), _total(t, count)
-
-
-@_inlined
-def _total(a, count):
-    """sum a[:count] in a fixed order (four partial sums)."""
-    s0 = s1 = s2 = s3 = 0.0
-    p = 0
-    while p + 4 <= count:
-        s0 += a[p]
-        s1 += a[p + 1]
-        s2 += a[p + 2]
-        s3 += a[p + 3]
-        p += 4
-    while p < count:
-        s0 += a[p]
-        p += 1
-    return (s0 + s1) + (s2 + s3)
 
 
 @_inlined
@@ -582,21 +554,88 @@ def _add_scaled(source, factor, target, count):
         target[p] += factor * source[p]
 
 
-@_inlined
-def _dot(a, b, count):
-    """sum a[:count] * b[:count] in a fixed order (four interleaved partial sums)."""
-    s0 = s1 = s2 = s3 = 0.0
-    p = 0
-    while p + 4 <= count:
-        s0 += a[p] * b[p]
-        s1 += a[p + 1] * b[p + 1]
-        s2 += a[p + 2] * b[p + 2]
-        s3 += a[p + 3] * b[p + 3]
-        p += 4
-    while p < count:
-        s0 += a[p] * b[p]
-        p += 1
-    return (s0 + s1) + (s2 + s3)
+# ------------------------------------------------------------------ fixed-order sums
+
+# A sum over the points has one fixed order, whatever the batch or thread count: four
+# partial sums, point p going to partial p mod 4 in point order (the points past the last
+# multiple of 4 to the first partial), combined as (s0 + s1) + (s2 + s3).  Written as a
+# compiled loop it stays scalar (numba leaves LLVM's SLP vectoriser off, and the loop
+# vectoriser reorders a reduction only under fast-math), and each sum is a chain of dependent
+# additions.  So the sums are generated here: the four partials are the lanes of one vector,
+# and _SUMMED_TOGETHER rows advance side by side, their chains overlapping.  The same
+# additions in the same order: the numbers of the scalar loop, bit for bit.
+_LANES = 4
+_SUMMED_TOGETHER = 8
+
+
+@intrinsic
+def _add_row_totals(typingctx, rows, count, out):
+    """out[r] += sum rows[r, :count] in the fixed order, for every row r of rows (R, size)
+    (C-contiguous float64); out: (>= R,) float64."""
+    if not (
+        isinstance(rows, types.Array)
+        and rows.ndim == 2
+        and rows.layout == "C"
+        and rows.dtype == types.float64
+        and isinstance(count, types.Integer)
+        and isinstance(out, types.Array)
+        and out.ndim == 1
+        and out.dtype == types.float64
+    ):
+        return None
+
+    def codegen(context, builder, signature, args):
+        rows_type, count_type, out_type = signature.args
+        table = context.make_array(rows_type)(context, builder, args[0])
+        target = context.make_array(out_type)(context, builder, args[2])
+        intp = context.get_value_type(types.intp)
+        count = context.cast(builder, args[1], count_type, types.intp)
+        vector = ir.VectorType(ir.DoubleType(), _LANES)
+        lanes = [ir.Constant(ir.IntType(32), lane) for lane in range(_LANES)]
+        n_rows = builder.extract_value(table.shape, 0)
+        row_length = builder.extract_value(table.shape, 1)
+        blocks = builder.sdiv(count, ir.Constant(intp, _LANES))
+        partials = [cgutils.alloca_once(builder, vector) for _ in range(_SUMMED_TOGETHER)]
+        group_rows = ir.Constant(intp, _SUMMED_TOGETHER)
+        with cgutils.for_range_slice(builder, ir.Constant(intp, 0), n_rows, group_rows) as (first, _):
+            row_index = [builder.add(first, ir.Constant(intp, r)) for r in range(_SUMMED_TOGETHER)]
+            starts = []
+            for r in range(_SUMMED_TOGETHER):
+                # a group past the last row repeats the last row (its sums are not stored)
+                inside = builder.icmp_signed("<", row_index[r], n_rows)
+                index = builder.select(inside, row_index[r], builder.sub(n_rows, ir.Constant(intp, 1)))
+                starts.append(builder.gep(table.data, [builder.mul(index, row_length)]))
+                builder.store(ir.Constant(vector, [0.0] * _LANES), partials[r])
+            with cgutils.for_range(builder, blocks) as block:
+                offset = builder.mul(block.index, ir.Constant(intp, _LANES))
+                for r in range(_SUMMED_TOGETHER):
+                    pointer = builder.bitcast(builder.gep(starts[r], [offset]), vector.as_pointer())
+                    builder.store(builder.fadd(builder.load(partials[r]), builder.load(pointer, align=8)), partials[r])
+            with cgutils.for_range(builder, count, start=builder.mul(blocks, ir.Constant(intp, _LANES))) as point:
+                for r in range(_SUMMED_TOGETHER):
+                    partial = builder.load(partials[r])
+                    first_partial = builder.fadd(
+                        builder.extract_element(partial, lanes[0]), builder.load(builder.gep(starts[r], [point.index]))
+                    )
+                    builder.store(builder.insert_element(partial, first_partial, lanes[0]), partials[r])
+            for r in range(_SUMMED_TOGETHER):
+                with builder.if_then(builder.icmp_signed("<", row_index[r], n_rows)):
+                    partial = builder.load(partials[r])
+                    s0, s1, s2, s3 = (builder.extract_element(partial, lane) for lane in lanes)
+                    total = builder.fadd(builder.fadd(s0, s1), builder.fadd(s2, s3))
+                    pointer = cgutils.get_item_pointer2(
+                        context,
+                        builder,
+                        target.data,
+                        cgutils.unpack_tuple(builder, target.shape),
+                        cgutils.unpack_tuple(builder, target.strides),
+                        out_type.layout,
+                        [row_index[r]],
+                    )
+                    builder.store(builder.fadd(builder.load(pointer), total), pointer)
+        return context.get_dummy_value()
+
+    return types.void(rows, count, out), codegen
 
 
 # ------------------------------------------------------------------ the line rule

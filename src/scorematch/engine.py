@@ -562,10 +562,51 @@ def _add_scaled(source, factor, target, count):
 # compiled loop it stays scalar (numba leaves LLVM's SLP vectoriser off, and the loop
 # vectoriser reorders a reduction only under fast-math), and each sum is a chain of dependent
 # additions.  So the sums are generated here: the four partials are the lanes of one vector,
-# and _SUMMED_TOGETHER rows advance side by side, their chains overlapping.  The same
-# additions in the same order: the numbers of the scalar loop, bit for bit.
+# and several rows advance side by side, their chains overlapping.  The same additions in
+# the same order: the numbers of the scalar loop, bit for bit.
 _LANES = 4
-_SUMMED_TOGETHER = 8
+_SUMMED_TOGETHER = (8, 4)  # rows per pass over the points: 8, or 4 when at most 4 remain
+
+
+def _emit_row_group(context, builder, table, target, out_type, first, width, count):
+    """The LLVM code of :func:`_add_row_totals` for rows [first, first + width) of table
+    (those past its last row repeat the last row and are not stored)."""
+    intp = context.get_value_type(types.intp)
+    vector = ir.VectorType(ir.DoubleType(), _LANES)
+    lanes = [ir.Constant(ir.IntType(32), lane) for lane in range(_LANES)]
+    n_rows = builder.extract_value(table.shape, 0)
+    row_length = builder.extract_value(table.shape, 1)
+    blocks = builder.sdiv(count, ir.Constant(intp, _LANES))
+    rows = [builder.add(first, ir.Constant(intp, r)) for r in range(width)]
+    stored = [builder.icmp_signed("<", row, n_rows) for row in rows]
+    last = builder.sub(n_rows, ir.Constant(intp, 1))
+    starts = [
+        builder.gep(table.data, [builder.mul(builder.select(inside, row, last), row_length)])
+        for row, inside in zip(rows, stored, strict=True)
+    ]
+    partials = [cgutils.alloca_once(builder, vector) for _ in range(width)]
+    for partial in partials:
+        builder.store(ir.Constant(vector, [0.0] * _LANES), partial)
+    with cgutils.for_range(builder, blocks) as block:
+        offset = builder.mul(block.index, ir.Constant(intp, _LANES))
+        for start, partial in zip(starts, partials, strict=True):
+            values = builder.load(builder.bitcast(builder.gep(start, [offset]), vector.as_pointer()), align=8)
+            builder.store(builder.fadd(builder.load(partial), values), partial)
+    with cgutils.for_range(builder, count, start=builder.mul(blocks, ir.Constant(intp, _LANES))) as point:
+        for start, partial in zip(starts, partials, strict=True):
+            value = builder.load(builder.gep(start, [point.index]))
+            sums = builder.load(partial)
+            first_partial = builder.fadd(builder.extract_element(sums, lanes[0]), value)
+            builder.store(builder.insert_element(sums, first_partial, lanes[0]), partial)
+    shape = cgutils.unpack_tuple(builder, target.shape)
+    strides = cgutils.unpack_tuple(builder, target.strides)
+    for row, inside, partial in zip(rows, stored, partials, strict=True):
+        with builder.if_then(inside):
+            sums = builder.load(partial)
+            s0, s1, s2, s3 = (builder.extract_element(sums, lane) for lane in lanes)
+            total = builder.fadd(builder.fadd(s0, s1), builder.fadd(s2, s3))
+            pointer = cgutils.get_item_pointer2(context, builder, target.data, shape, strides, out_type.layout, [row])
+            builder.store(builder.fadd(builder.load(pointer), total), pointer)
 
 
 @intrinsic
@@ -590,49 +631,15 @@ def _add_row_totals(typingctx, rows, count, out):
         target = context.make_array(out_type)(context, builder, args[2])
         intp = context.get_value_type(types.intp)
         count = context.cast(builder, args[1], count_type, types.intp)
-        vector = ir.VectorType(ir.DoubleType(), _LANES)
-        lanes = [ir.Constant(ir.IntType(32), lane) for lane in range(_LANES)]
         n_rows = builder.extract_value(table.shape, 0)
-        row_length = builder.extract_value(table.shape, 1)
-        blocks = builder.sdiv(count, ir.Constant(intp, _LANES))
-        partials = [cgutils.alloca_once(builder, vector) for _ in range(_SUMMED_TOGETHER)]
-        group_rows = ir.Constant(intp, _SUMMED_TOGETHER)
-        with cgutils.for_range_slice(builder, ir.Constant(intp, 0), n_rows, group_rows) as (first, _):
-            row_index = [builder.add(first, ir.Constant(intp, r)) for r in range(_SUMMED_TOGETHER)]
-            starts = []
-            for r in range(_SUMMED_TOGETHER):
-                # a group past the last row repeats the last row (its sums are not stored)
-                inside = builder.icmp_signed("<", row_index[r], n_rows)
-                index = builder.select(inside, row_index[r], builder.sub(n_rows, ir.Constant(intp, 1)))
-                starts.append(builder.gep(table.data, [builder.mul(index, row_length)]))
-                builder.store(ir.Constant(vector, [0.0] * _LANES), partials[r])
-            with cgutils.for_range(builder, blocks) as block:
-                offset = builder.mul(block.index, ir.Constant(intp, _LANES))
-                for r in range(_SUMMED_TOGETHER):
-                    pointer = builder.bitcast(builder.gep(starts[r], [offset]), vector.as_pointer())
-                    builder.store(builder.fadd(builder.load(partials[r]), builder.load(pointer, align=8)), partials[r])
-            with cgutils.for_range(builder, count, start=builder.mul(blocks, ir.Constant(intp, _LANES))) as point:
-                for r in range(_SUMMED_TOGETHER):
-                    partial = builder.load(partials[r])
-                    first_partial = builder.fadd(
-                        builder.extract_element(partial, lanes[0]), builder.load(builder.gep(starts[r], [point.index]))
-                    )
-                    builder.store(builder.insert_element(partial, first_partial, lanes[0]), partials[r])
-            for r in range(_SUMMED_TOGETHER):
-                with builder.if_then(builder.icmp_signed("<", row_index[r], n_rows)):
-                    partial = builder.load(partials[r])
-                    s0, s1, s2, s3 = (builder.extract_element(partial, lane) for lane in lanes)
-                    total = builder.fadd(builder.fadd(s0, s1), builder.fadd(s2, s3))
-                    pointer = cgutils.get_item_pointer2(
-                        context,
-                        builder,
-                        target.data,
-                        cgutils.unpack_tuple(builder, target.shape),
-                        cgutils.unpack_tuple(builder, target.strides),
-                        out_type.layout,
-                        [row_index[r]],
-                    )
-                    builder.store(builder.fadd(builder.load(pointer), total), pointer)
+        wide, narrow = _SUMMED_TOGETHER
+        with cgutils.for_range_slice(builder, ir.Constant(intp, 0), n_rows, ir.Constant(intp, wide)) as (first, _):
+            remaining = builder.sub(n_rows, first)
+            with builder.if_else(builder.icmp_signed(">", remaining, ir.Constant(intp, narrow))) as (many, few):
+                with many:
+                    _emit_row_group(context, builder, table, target, out_type, first, wide, count)
+                with few:
+                    _emit_row_group(context, builder, table, target, out_type, first, narrow, count)
         return context.get_dummy_value()
 
     return types.void(rows, count, out), codegen

@@ -171,11 +171,19 @@ _RESIDUAL = 1  # e = g - h, h = sum_l v_l b_l (mixture truth)
 _POINTS = 2  # the points z
 
 
+# doubles per cache line: a nodes row is a whole number of cache lines plus one, so that the
+# same point of different rows falls in different cache sets (with rows a multiple of 4 KB
+# apart, the rows a pass reads and writes compete for the same few sets, and a load waits
+# for an unrelated store whose address agrees in its low 12 bits)
+_LINE_DOUBLES = 8
+
+
 @_compiled
 def _nodes_work(n, m, size):
     """Work of the integrand on blocks of up to size points for n logit rows in an
-    m-dimensional frame: (_NODE_ROWS + n + 5m + 1, size)."""
-    return np.empty((_NODE_ROWS + n + 5 * m + 1, size))
+    m-dimensional frame: (_NODE_ROWS + n + 5m + 1, at least size)."""
+    row = (size + _LINE_DOUBLES - 1) // _LINE_DOUBLES * _LINE_DOUBLES + _LINE_DOUBLES
+    return np.empty((_NODE_ROWS + n + 5 * m + 1, row))
 
 
 @_inlined

@@ -919,14 +919,18 @@ def _sampled_direction(c, samples, em_only, work, out):
     nodes[_WEIGHTS] = 1.0 / samples.shape[0]
     for start in range(0, samples.shape[0], _SAMPLE_BLOCK):
         count = min(_SAMPLE_BLOCK, samples.shape[0] - start)
-        for p in range(count):
-            for j in range(d):
-                points[j, p] = samples[start + p, j]
+        for j in range(d):
+            zj = points[j]
+            for p in range(count):
+                zj[p] = samples[start + p, j]
         for i in range(n):
             row = logits[i]
+            offset = -half_sq[i]
+            factor = c[i, 0]
+            z = points[0]
             for p in range(count):
-                row[p] = -half_sq[i]
-            for j in range(d):
+                row[p] = offset + factor * z[p]
+            for j in range(1, d):
                 _add_scaled(points[j], c[i, j], row, count)
         _accumulate_block(c, n, count, nodes, acc, em_only)
     return _reduced_result(c, acc, em_only, out)

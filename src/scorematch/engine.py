@@ -153,19 +153,21 @@ def rule_tables(rule, *, group_sizes):
 # functions cost about a third of a k = 1 step.  So the per-node quantities of a block of
 # points are the rows of one array, the per-line ones the rows of another.
 
-# rows of a nodes array (_NODE_ROWS + n + 5m + 1, size): one per per-node quantity, then the
+# rows of a nodes array (_NODE_ROWS + n + 3m + 1, size): one per per-node quantity, then the
 # n logits rows, then three groups of m rows (_G, _RESIDUAL, _POINTS), of which a span of
-# rank k uses the first k, then 2m + 1 rows of products (see _accumulate_block)
+# rank k uses the first k, the last with one more row (ones after a span's k points, see
+# _accumulate_block)
 _TOP = 0  # largest logit, then the reciprocal normaliser (see _accumulate_block)
 _SHIFTED = 1  # exp work
 _G_SQ = 2  # |g|^2
 _WW = 3  # W w_i
-_TRUTH_TOP = 4  # largest truth logit, then the truth's reciprocal normaliser
-_RESIDUAL_SQ = 5  # |e|^2
-_G_DOT_RESIDUAL = 6  # g . e
-_WEIGHTS = 7  # quadrature (or Monte Carlo) weight of each point
-_DENSITY = 8  # N(0, 1) density of each point along a line
-_NODE_ROWS = 9
+_TERM = 4  # W w_i (c_i - g) . e
+_TRUTH_TOP = 5  # largest truth logit, then the truth's reciprocal normaliser
+_RESIDUAL_SQ = 6  # |e|^2
+_G_DOT_RESIDUAL = 7  # g . e
+_WEIGHTS = 8  # quadrature (or Monte Carlo) weight of each point
+_DENSITY = 9  # N(0, 1) density of each point along a line
+_NODE_ROWS = 10
 _G = 0  # g = sum_i w_i c_i
 _RESIDUAL = 1  # e = g - h, h = sum_l v_l b_l (mixture truth)
 _POINTS = 2  # the points z
@@ -181,15 +183,15 @@ _LINE_DOUBLES = 8
 @_compiled
 def _nodes_work(n, m, size):
     """Work of the integrand on blocks of up to size points for n logit rows in an
-    m-dimensional frame: (_NODE_ROWS + n + 5m + 1, at least size)."""
+    m-dimensional frame: (_NODE_ROWS + n + 3m + 1, at least size)."""
     row = (size + _LINE_DOUBLES - 1) // _LINE_DOUBLES * _LINE_DOUBLES + _LINE_DOUBLES
-    return np.empty((_NODE_ROWS + n + 5 * m + 1, row))
+    return np.empty((_NODE_ROWS + n + 3 * m + 1, row))
 
 
 @_inlined
 def _frame_dimension(nodes, n):
     """m of a nodes array with n logit rows."""
-    return (nodes.shape[0] - _NODE_ROWS - n - 1) // 5
+    return (nodes.shape[0] - _NODE_ROWS - n - 1) // 3
 
 
 @_inlined
@@ -204,14 +206,6 @@ def _node_group(nodes, n, group, k):
     rows: (k, size)."""
     first = _NODE_ROWS + n + group * _frame_dimension(nodes, n)
     return nodes[first : first + k]
-
-
-@_inlined
-def _product_rows(nodes, n, rows):
-    """The first rows (at most 2m + 1) product rows of a nodes array with n logit rows:
-    (rows, size)."""
-    first = _NODE_ROWS + n + 3 * _frame_dimension(nodes, n)
-    return nodes[first : first + rows]
 
 
 # rows of a line array (_LINE_ROWS, max(E, n, P)), E panel edges, P = n(n-1)/2 pairs
@@ -448,18 +442,18 @@ def _accumulate_block(coords, n_students, count, nodes, acc, em_only):
     students' softmax weights, g = sum_i w_i c_i, the residual e = g - h against the truth's
     posterior mean h = sum_l v_l b_l (e = g without truth rows) and curv_i = (c_i - g) . e.
     em_only: only the first block and the loss.  Every loop runs over the points of one
-    row, so that it vectorises; a component's summands are written as rows first and summed
-    together (:func:`_add_row_totals`).
+    row, so that it vectorises; a component's sums are taken together
+    (:func:`_add_row_dots`).
     """
     n, k = coords.shape
     e = _logit_rows(nodes, n)
-    points = _node_group(nodes, n, _POINTS, k)
     weights = nodes[_WEIGHTS]
     shifted = nodes[_SHIFTED]
     top = nodes[_TOP]
     g = _node_group(nodes, n, _G, k)
     g_sq = nodes[_G_SQ]
     ww = nodes[_WW]
+    term = nodes[_TERM]
     _softmax_rows(e, 0, n_students, top, count, shifted)
     for j in range(k):
         _scaled(e[0], coords[0, j], g[j], count)
@@ -473,11 +467,13 @@ def _accumulate_block(coords, n_students, count, nodes, acc, em_only):
             g_sq[p] += gj[p] * gj[p]
     residual = g
     residual_sq = g_sq
+    residual_sq_row = _G_SQ
     g_dot_residual = g_sq
     if n_students < n:
         truth_top = nodes[_TRUTH_TOP]
         residual = _node_group(nodes, n, _RESIDUAL, k)
         residual_sq = nodes[_RESIDUAL_SQ]
+        residual_sq_row = _RESIDUAL_SQ
         g_dot_residual = nodes[_G_DOT_RESIDUAL]
         _softmax_rows(e, n_students, n, truth_top, count, shifted)
         for j in range(k):
@@ -496,28 +492,23 @@ def _accumulate_block(coords, n_students, count, nodes, acc, em_only):
             for p in range(count):
                 residual_sq[p] += rj[p] * rj[p]
                 g_dot_residual[p] += gj[p] * rj[p]
-    products = _product_rows(nodes, n, 2 * k + 1)
-    _product(weights, residual_sq, products[0], count)
-    _add_row_totals(products[:1], count, acc[0, 2 * k + 1 :])
+    _add_row_dots(weights, nodes[residual_sq_row : residual_sq_row + 1], count, acc[0, 2 * k + 1 :])
     # from here on top holds W / sum_m e_m, so that W w_i = top e_i
     _product(weights, top, top, count)
-    sums = k if em_only else 2 * k + 1
+    # points and a row of ones: sum term z_j and sum term (= sum term * 1, exactly) in one pass
+    points_and_ones = _node_group(nodes, n, _POINTS, k + 1)
+    points_and_ones[k, :count] = 1.0
     for i in range(n_students):
-        # the summands of acc[i, :sums] as rows, then all their sums in one pass
         _product(top, e[i], ww, count)
-        for j in range(k):
-            _product(ww, residual[j], products[j], count)
+        _add_row_dots(ww, residual, count, acc[i, :k])
         if not em_only:
             # term = W w_i ((c_i . e) - g . e)
-            term = products[2 * k]
             _scaled(residual[0], coords[i, 0], term, count)
             for j in range(1, k):
                 _add_scaled(residual[j], coords[i, j], term, count)
             for p in range(count):
                 term[p] = ww[p] * (term[p] - g_dot_residual[p])
-            for j in range(k):
-                _product(term, points[j], products[k + j], count)
-        _add_row_totals(products[:sums], count, acc[i])
+            _add_row_dots(term, points_and_ones, count, acc[i, k:])
 
 
 @_inlined
@@ -564,20 +555,22 @@ def _add_scaled(source, factor, target, count):
 
 # ------------------------------------------------------------------ fixed-order sums
 
-# A sum over the points has one fixed order, whatever the batch or thread count: four
-# partial sums, point p going to partial p mod 4 in point order (the points past the last
-# multiple of 4 to the first partial), combined as (s0 + s1) + (s2 + s3).  Written as a
-# compiled loop it stays scalar (numba leaves LLVM's SLP vectoriser off, and the loop
-# vectoriser reorders a reduction only under fast-math), and each sum is a chain of dependent
-# additions.  So the sums are generated here: the four partials are the lanes of one vector,
-# and several rows advance side by side, their chains overlapping.  The same additions in
-# the same order: the numbers of the scalar loop, bit for bit.
+# A sum over the points (of products a[p] b[p]) has one fixed order, whatever the batch or
+# thread count: four partial sums, point p going to partial p mod 4 in point order (the
+# points past the last multiple of 4 to the first partial), combined as (s0 + s1) + (s2 + s3).
+# Written as a compiled loop it stays scalar (numba leaves LLVM's SLP vectoriser off, and the
+# loop vectoriser reorders a reduction only under fast-math), each sum a chain of dependent
+# additions, and a product computed into a row first costs a pass over the points.  So the
+# sums are generated here: the four partials are the lanes of one vector, the products are
+# taken on the fly, and several sums with a common factor advance side by side, their chains
+# overlapping.  The same multiplications and additions in the same order as the scalar loop:
+# the same numbers, bit for bit.
 _LANES = 4
 _SUMMED_TOGETHER = (8, 4)  # rows per pass over the points: 8, or 4 when at most 4 remain
 
 
-def _emit_row_group(context, builder, table, target, out_type, first, width, count):
-    """The LLVM code of :func:`_add_row_totals` for rows [first, first + width) of table
+def _emit_row_group(context, builder, factor, table, target, out_type, first, width, count):
+    """The LLVM code of :func:`_add_row_dots` for rows [first, first + width) of table
     (those past its last row repeat the last row and are not stored)."""
     intp = context.get_value_type(types.intp)
     vector = ir.VectorType(ir.DoubleType(), _LANES)
@@ -597,12 +590,14 @@ def _emit_row_group(context, builder, table, target, out_type, first, width, cou
         builder.store(ir.Constant(vector, [0.0] * _LANES), partial)
     with cgutils.for_range(builder, blocks) as block:
         offset = builder.mul(block.index, ir.Constant(intp, _LANES))
+        factors = builder.load(builder.bitcast(builder.gep(factor.data, [offset]), vector.as_pointer()), align=8)
         for start, partial in zip(starts, partials, strict=True):
             values = builder.load(builder.bitcast(builder.gep(start, [offset]), vector.as_pointer()), align=8)
-            builder.store(builder.fadd(builder.load(partial), values), partial)
+            builder.store(builder.fadd(builder.load(partial), builder.fmul(factors, values)), partial)
     with cgutils.for_range(builder, count, start=builder.mul(blocks, ir.Constant(intp, _LANES))) as point:
+        factor_value = builder.load(builder.gep(factor.data, [point.index]))
         for start, partial in zip(starts, partials, strict=True):
-            value = builder.load(builder.gep(start, [point.index]))
+            value = builder.fmul(factor_value, builder.load(builder.gep(start, [point.index])))
             sums = builder.load(partial)
             first_partial = builder.fadd(builder.extract_element(sums, lanes[0]), value)
             builder.store(builder.insert_element(sums, first_partial, lanes[0]), partial)
@@ -618,11 +613,15 @@ def _emit_row_group(context, builder, table, target, out_type, first, width, cou
 
 
 @intrinsic
-def _add_row_totals(typingctx, rows, count, out):
-    """out[r] += sum rows[r, :count] in the fixed order, for every row r of rows (R, size)
-    (C-contiguous float64); out: (>= R,) float64."""
+def _add_row_dots(typingctx, factor, rows, count, out):
+    """out[r] += sum factor[:count] * rows[r, :count] in the fixed order, for every row r of
+    rows (R, size); factor (size,), rows C-contiguous float64; out: (>= R,) float64."""
     if not (
-        isinstance(rows, types.Array)
+        isinstance(factor, types.Array)
+        and factor.ndim == 1
+        and factor.layout == "C"
+        and factor.dtype == types.float64
+        and isinstance(rows, types.Array)
         and rows.ndim == 2
         and rows.layout == "C"
         and rows.dtype == types.float64
@@ -634,23 +633,24 @@ def _add_row_totals(typingctx, rows, count, out):
         return None
 
     def codegen(context, builder, signature, args):
-        rows_type, count_type, out_type = signature.args
-        table = context.make_array(rows_type)(context, builder, args[0])
-        target = context.make_array(out_type)(context, builder, args[2])
+        factor_type, rows_type, count_type, out_type = signature.args
+        factor = context.make_array(factor_type)(context, builder, args[0])
+        table = context.make_array(rows_type)(context, builder, args[1])
+        target = context.make_array(out_type)(context, builder, args[3])
         intp = context.get_value_type(types.intp)
-        count = context.cast(builder, args[1], count_type, types.intp)
+        count = context.cast(builder, args[2], count_type, types.intp)
         n_rows = builder.extract_value(table.shape, 0)
         wide, narrow = _SUMMED_TOGETHER
         with cgutils.for_range_slice(builder, ir.Constant(intp, 0), n_rows, ir.Constant(intp, wide)) as (first, _):
             remaining = builder.sub(n_rows, first)
             with builder.if_else(builder.icmp_signed(">", remaining, ir.Constant(intp, narrow))) as (many, few):
                 with many:
-                    _emit_row_group(context, builder, table, target, out_type, first, wide, count)
+                    _emit_row_group(context, builder, factor, table, target, out_type, first, wide, count)
                 with few:
-                    _emit_row_group(context, builder, table, target, out_type, first, narrow, count)
+                    _emit_row_group(context, builder, factor, table, target, out_type, first, narrow, count)
         return context.get_dummy_value()
 
-    return types.void(rows, count, out), codegen
+    return types.void(factor, rows, count, out), codegen
 
 
 # ------------------------------------------------------------------ the line rule

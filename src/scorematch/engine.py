@@ -492,7 +492,8 @@ def _accumulate_block(coords, n_students, count, nodes, acc, em_only):
             for p in range(count):
                 residual_sq[p] += rj[p] * rj[p]
                 g_dot_residual[p] += gj[p] * rj[p]
-    _add_row_dots(weights, nodes[residual_sq_row : residual_sq_row + 1], count, acc[0, 2 * k + 1 :])
+    loss_rows = nodes[residual_sq_row : residual_sq_row + 1]
+    _add_row_dots(weights, loss_rows, acc[0, 2 * k + 1 :], weights, loss_rows[:0], acc[0, :0], count)
     # from here on top holds W / sum_m e_m, so that W w_i = top e_i
     _product(weights, top, top, count)
     # points and a row of ones: sum term z_j and sum term (= sum term * 1, exactly) in one pass
@@ -500,15 +501,16 @@ def _accumulate_block(coords, n_students, count, nodes, acc, em_only):
     points_and_ones[k, :count] = 1.0
     for i in range(n_students):
         _product(top, e[i], ww, count)
-        _add_row_dots(ww, residual, count, acc[i, :k])
-        if not em_only:
-            # term = W w_i ((c_i . e) - g . e)
-            _scaled(residual[0], coords[i, 0], term, count)
-            for j in range(1, k):
-                _add_scaled(residual[j], coords[i, j], term, count)
-            for p in range(count):
-                term[p] = ww[p] * (term[p] - g_dot_residual[p])
-            _add_row_dots(term, points_and_ones, count, acc[i, k:])
+        if em_only:
+            _add_row_dots(ww, residual, acc[i, :k], ww, residual[:0], acc[i, :0], count)
+            continue
+        # term = W w_i ((c_i . e) - g . e)
+        _scaled(residual[0], coords[i, 0], term, count)
+        for j in range(1, k):
+            _add_scaled(residual[j], coords[i, j], term, count)
+        for p in range(count):
+            term[p] = ww[p] * (term[p] - g_dot_residual[p])
+        _add_row_dots(ww, residual, acc[i, :k], term, points_and_ones, acc[i, k:], count)
 
 
 @_inlined
@@ -569,88 +571,113 @@ _LANES = 4
 _SUMMED_TOGETHER = (8, 4)  # rows per pass over the points: 8, or 4 when at most 4 remain
 
 
-def _emit_row_group(context, builder, factor, table, target, out_type, first, width, count):
-    """The LLVM code of :func:`_add_row_dots` for rows [first, first + width) of table
-    (those past its last row repeat the last row and are not stored)."""
+def _emit_row_group(context, builder, sums, first, width, count):
+    """The LLVM code of :func:`_add_row_dots` for its rows [first, first + width), counted
+    through the first table's rows, then the second's; sums: per table (factor, table, out,
+    out type) as numba array structures.  Rows past the last one repeat the last row and
+    are not stored."""
     intp = context.get_value_type(types.intp)
     vector = ir.VectorType(ir.DoubleType(), _LANES)
     lanes = [ir.Constant(ir.IntType(32), lane) for lane in range(_LANES)]
-    n_rows = builder.extract_value(table.shape, 0)
-    row_length = builder.extract_value(table.shape, 1)
-    blocks = builder.sdiv(count, ir.Constant(intp, _LANES))
-    rows = [builder.add(first, ir.Constant(intp, r)) for r in range(width)]
-    stored = [builder.icmp_signed("<", row, n_rows) for row in rows]
+    (factor_a, table_a, out_a, out_type_a), (factor_b, table_b, out_b, out_type_b) = sums
+    rows_a = builder.extract_value(table_a.shape, 0)
+    n_rows = builder.add(rows_a, builder.extract_value(table_b.shape, 0))
     last = builder.sub(n_rows, ir.Constant(intp, 1))
-    starts = [
-        builder.gep(table.data, [builder.mul(builder.select(inside, row, last), row_length)])
-        for row, inside in zip(rows, stored, strict=True)
-    ]
+    blocks = builder.sdiv(count, ir.Constant(intp, _LANES))
+    slots = []  # (stored, in the first table, row start, out pointer) per row of the group
+    for r in range(width):
+        row = builder.add(first, ir.Constant(intp, r))
+        stored = builder.icmp_signed("<", row, n_rows)
+        row = builder.select(stored, row, last)
+        in_a = builder.icmp_signed("<", row, rows_a)
+        row_b = builder.sub(row, rows_a)
+        start_a = builder.gep(table_a.data, [builder.mul(row, builder.extract_value(table_a.shape, 1))])
+        start_b = builder.gep(table_b.data, [builder.mul(row_b, builder.extract_value(table_b.shape, 1))])
+        pointers = [
+            cgutils.get_item_pointer2(
+                context,
+                builder,
+                out.data,
+                cgutils.unpack_tuple(builder, out.shape),
+                cgutils.unpack_tuple(builder, out.strides),
+                out_type.layout,
+                [index],
+            )
+            for out, out_type, index in ((out_a, out_type_a, row), (out_b, out_type_b, row_b))
+        ]
+        slots.append((stored, in_a, builder.select(in_a, start_a, start_b), builder.select(in_a, *pointers)))
     partials = [cgutils.alloca_once(builder, vector) for _ in range(width)]
     for partial in partials:
         builder.store(ir.Constant(vector, [0.0] * _LANES), partial)
     with cgutils.for_range(builder, blocks) as block:
         offset = builder.mul(block.index, ir.Constant(intp, _LANES))
-        factors = builder.load(builder.bitcast(builder.gep(factor.data, [offset]), vector.as_pointer()), align=8)
-        for start, partial in zip(starts, partials, strict=True):
+        factors = [
+            builder.load(builder.bitcast(builder.gep(factor.data, [offset]), vector.as_pointer()), align=8)
+            for factor in (factor_a, factor_b)
+        ]
+        for (_, in_a, start, _), partial in zip(slots, partials, strict=True):
             values = builder.load(builder.bitcast(builder.gep(start, [offset]), vector.as_pointer()), align=8)
-            builder.store(builder.fadd(builder.load(partial), builder.fmul(factors, values)), partial)
+            product = builder.fmul(builder.select(in_a, *factors), values)
+            builder.store(builder.fadd(builder.load(partial), product), partial)
     with cgutils.for_range(builder, count, start=builder.mul(blocks, ir.Constant(intp, _LANES))) as point:
-        factor_value = builder.load(builder.gep(factor.data, [point.index]))
-        for start, partial in zip(starts, partials, strict=True):
-            value = builder.fmul(factor_value, builder.load(builder.gep(start, [point.index])))
-            sums = builder.load(partial)
-            first_partial = builder.fadd(builder.extract_element(sums, lanes[0]), value)
-            builder.store(builder.insert_element(sums, first_partial, lanes[0]), partial)
-    shape = cgutils.unpack_tuple(builder, target.shape)
-    strides = cgutils.unpack_tuple(builder, target.strides)
-    for row, inside, partial in zip(rows, stored, partials, strict=True):
-        with builder.if_then(inside):
-            sums = builder.load(partial)
-            s0, s1, s2, s3 = (builder.extract_element(sums, lane) for lane in lanes)
+        factors = [builder.load(builder.gep(factor.data, [point.index])) for factor in (factor_a, factor_b)]
+        for (_, in_a, start, _), partial in zip(slots, partials, strict=True):
+            product = builder.fmul(builder.select(in_a, *factors), builder.load(builder.gep(start, [point.index])))
+            partial_sums = builder.load(partial)
+            first_partial = builder.fadd(builder.extract_element(partial_sums, lanes[0]), product)
+            builder.store(builder.insert_element(partial_sums, first_partial, lanes[0]), partial)
+    for (stored, _, _, pointer), partial in zip(slots, partials, strict=True):
+        with builder.if_then(stored):
+            partial_sums = builder.load(partial)
+            s0, s1, s2, s3 = (builder.extract_element(partial_sums, lane) for lane in lanes)
             total = builder.fadd(builder.fadd(s0, s1), builder.fadd(s2, s3))
-            pointer = cgutils.get_item_pointer2(context, builder, target.data, shape, strides, out_type.layout, [row])
             builder.store(builder.fadd(builder.load(pointer), total), pointer)
 
 
+def _is_float_array(value, *, ndim, contiguous):
+    """Whether a numba type is a float64 array of ndim dimensions (C-contiguous if asked)."""
+    return (
+        isinstance(value, types.Array)
+        and value.ndim == ndim
+        and value.dtype == types.float64
+        and (value.layout == "C" or not contiguous)
+    )
+
+
 @intrinsic
-def _add_row_dots(typingctx, factor, rows, count, out):
-    """out[r] += sum factor[:count] * rows[r, :count] in the fixed order, for every row r of
-    rows (R, size); factor (size,), rows C-contiguous float64; out: (>= R,) float64."""
+def _add_row_dots(typingctx, factor_a, rows_a, out_a, factor_b, rows_b, out_b, count):
+    """out_a[r] += sum factor_a[:count] * rows_a[r, :count] in the fixed order for every row r
+    of rows_a (R, size), and the same for the second factor, rows and out, all sums in one
+    pass over the points.  factors (size,) and rows C-contiguous float64 (rows_b may have
+    no rows; factor_b is read all the same), outs (>= R,) float64."""
     if not (
-        isinstance(factor, types.Array)
-        and factor.ndim == 1
-        and factor.layout == "C"
-        and factor.dtype == types.float64
-        and isinstance(rows, types.Array)
-        and rows.ndim == 2
-        and rows.layout == "C"
-        and rows.dtype == types.float64
+        all(_is_float_array(factor, ndim=1, contiguous=True) for factor in (factor_a, factor_b))
+        and all(_is_float_array(rows, ndim=2, contiguous=True) for rows in (rows_a, rows_b))
+        and all(_is_float_array(out, ndim=1, contiguous=False) for out in (out_a, out_b))
         and isinstance(count, types.Integer)
-        and isinstance(out, types.Array)
-        and out.ndim == 1
-        and out.dtype == types.float64
     ):
         return None
 
     def codegen(context, builder, signature, args):
-        factor_type, rows_type, count_type, out_type = signature.args
-        factor = context.make_array(factor_type)(context, builder, args[0])
-        table = context.make_array(rows_type)(context, builder, args[1])
-        target = context.make_array(out_type)(context, builder, args[3])
+        sums = [
+            tuple(context.make_array(signature.args[i])(context, builder, args[i]) for i in (f, t, o))
+            + (signature.args[o],)
+            for f, t, o in ((0, 1, 2), (3, 4, 5))
+        ]
         intp = context.get_value_type(types.intp)
-        count = context.cast(builder, args[2], count_type, types.intp)
-        n_rows = builder.extract_value(table.shape, 0)
+        count = context.cast(builder, args[6], signature.args[6], types.intp)
+        n_rows = builder.add(builder.extract_value(sums[0][1].shape, 0), builder.extract_value(sums[1][1].shape, 0))
         wide, narrow = _SUMMED_TOGETHER
         with cgutils.for_range_slice(builder, ir.Constant(intp, 0), n_rows, ir.Constant(intp, wide)) as (first, _):
             remaining = builder.sub(n_rows, first)
             with builder.if_else(builder.icmp_signed(">", remaining, ir.Constant(intp, narrow))) as (many, few):
                 with many:
-                    _emit_row_group(context, builder, factor, table, target, out_type, first, wide, count)
+                    _emit_row_group(context, builder, sums, first, wide, count)
                 with few:
-                    _emit_row_group(context, builder, factor, table, target, out_type, first, narrow, count)
+                    _emit_row_group(context, builder, sums, first, narrow, count)
         return context.get_dummy_value()
 
-    return types.void(factor, rows, count, out), codegen
+    return types.void(factor_a, rows_a, out_a, factor_b, rows_b, out_b, count), codegen
 
 
 # ------------------------------------------------------------------ the line rule

@@ -565,8 +565,8 @@ def _add_scaled(source, factor, target, count):
 # additions, and a product computed into a row first costs a pass over the points.  So the
 # sums are generated here: the four partials are the lanes of one vector, the products are
 # taken on the fly, and several sums (each a row times one of two factors) advance side by
-# side, their chains overlapping.  The same multiplications and additions in the same order as the scalar loop:
-# the same numbers, bit for bit.
+# side, their chains overlapping.  The same multiplications and additions in the same order
+# as the scalar loop: the same numbers, bit for bit.
 _LANES = 4
 _SUMMED_TOGETHER = (8, 4)  # rows per pass over the points: 8, or 4 when at most 4 remain
 

@@ -153,12 +153,10 @@ def compiled_seconds_per_step(mu, *, steps, dynamics=Dynamics()):
     )
 
 
-def pre_compiled_source(directory):
-    """Extract the package source of PRE_COMPILED_COMMIT into directory; its src path, or
-    None when this checkout lacks that commit (no git history)."""
-    archive = subprocess.run(
-        ["git", "-C", CHECKOUT, "archive", PRE_COMPILED_COMMIT, "src"], capture_output=True, check=False
-    )
+def package_source(directory, *, revision):
+    """Extract the package source of a git revision of this checkout into directory; its
+    src path, or None when this checkout lacks that revision (no git history)."""
+    archive = subprocess.run(["git", "-C", CHECKOUT, "archive", revision, "src"], capture_output=True, check=False)
     if archive.returncode != 0:
         return None
     subprocess.run(["tar", "-x", "-C", directory], input=archive.stdout, check=True)
@@ -355,7 +353,7 @@ def main():
         cached_time = fresh_process_seconds(cache_dir)
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as directory:
-        rows = engine_rows(rng, source=pre_compiled_source(directory))
+        rows = engine_rows(rng, source=package_source(directory, revision=PRE_COMPILED_COMMIT))
     lines = [header, "", *engine_table(rows), ""]
     lines += [
         f"First call in a fresh process with an empty cache (compile): {compile_time:.1f} s; "

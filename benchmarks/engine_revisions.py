@@ -30,7 +30,12 @@ D = 3
 
 
 def states():
-    """name -> (mu (R, n, d), mu*, Monte Carlo samples (R, B, d) or None)."""
+    """name -> (mu (R, n, d), mu*, Monte Carlo samples (R, B, d) or None).
+
+    Built here rather than taken from gradient_cost.settings or step_overhead.STATE: the
+    worker runs on the other revision's package, and those modules import names an older
+    revision may not have.
+    """
     rng = np.random.default_rng(0)
     target = 6.0 * np.eye(D)[0]
     spread = rng.normal(0.0, 1.0, (1, 6, D))

@@ -73,12 +73,17 @@ def case_rows():
     return rows
 
 
+def separator(header):
+    """The markdown line under a table's header line."""
+    return "|" + " --- |" * (header.count("|") - 1)
+
+
 def case_table(rows):
     """Markdown lines: one row per case."""
     header = "| case | k | loss | frames agree |"
     for label in RULES:
         header += f" {label}: points | loss err | grad err |"
-    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    lines = [header, separator(header)]
     for name, k, ref_loss, spread, errors in rows:
         agree = "-" if not np.isfinite(spread) else f"{spread:.0e}"
         cells = "".join(f" {points} | {loss:.0e} | {grad:.0e} |" for points, loss, grad in errors.values())
@@ -89,7 +94,7 @@ def case_table(rows):
 def class_table(rows):
     """Markdown lines: per class, the worst loss and gradient errors of each rule."""
     header = "| class | cases |" + "".join(f" {label}: worst loss err | worst grad err |" for label in RULES)
-    lines = [header, "|" + " --- |" * (header.count("|") - 1)]
+    lines = [header, separator(header)]
     for cls in sorted({case_class(name) for name, *_ in rows}):
         members = [errors for name, *_, errors in rows if case_class(name) == cls]
         cells = ""

@@ -32,12 +32,12 @@ CASE = ("thm3_5", "M6_d3")
 OUTER_NODES = (16, 32, 64)
 
 
-def case_runs(config, *, runs, hermite_nodes):
+def case_runs(spec, *, root_seed, runs, hermite_nodes):
     """The case's first `runs` runs with hermite_nodes outer nodes per axis, and the seconds they took."""
-    experiment, case = CASE
-    spec = {**resolve_case(config, experiment, case), "runs": runs, "hermite_nodes": hermite_nodes}
     start = time.perf_counter()
-    arrays = run_specification(spec, root_seed=config["root_seed"], name=f"{experiment}/{case}")
+    arrays = run_specification(
+        {**spec, "runs": runs, "hermite_nodes": hermite_nodes}, root_seed=root_seed, name="/".join(CASE)
+    )
     return arrays, time.perf_counter() - start
 
 
@@ -58,7 +58,7 @@ def effect_text(results, *, spec_nodes):
     reference, reference_seconds = results[reference_nodes]
     tau = reference["tau"]
     lines = [
-        f"First {len(reference['loss'])} runs of `thm3_5/M6_d3` (config.yaml: tau = 0 to {tau[-1]}, "
+        f"First {len(reference['loss'])} runs of `{'/'.join(CASE)}` (config.yaml: tau = 0 to {tau[-1]}, "
         f"{len(tau)} records), each rule against {reference_nodes} outer nodes per axis; the largest "
         "difference over the runs, over all records and at the last one:",
         "",
@@ -85,10 +85,9 @@ def main():
     parser.add_argument("--readme", help="also write the text into this README's spread-effect block")
     args = parser.parse_args()
     config = load_config([REPO / "config.yaml"])
-    experiment, case = CASE
-    spec_nodes = resolve_case(config, experiment, case)["hermite_nodes"]
-    results = {q: case_runs(config, runs=args.runs, hermite_nodes=q) for q in OUTER_NODES}
-    text = effect_text(results, spec_nodes=spec_nodes)
+    spec = resolve_case(config, *CASE)
+    results = {q: case_runs(spec, root_seed=config["root_seed"], runs=args.runs, hermite_nodes=q) for q in OUTER_NODES}
+    text = effect_text(results, spec_nodes=spec["hermite_nodes"])
     print(text)
     if args.readme:
         rewrite_readme_block(args.readme, text, markers=SPREAD_EFFECT_MARKERS)

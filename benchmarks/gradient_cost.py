@@ -3,7 +3,8 @@
 Run on demand:  make benchmark   (.venv/bin/python benchmarks/gradient_cost.py --readme README.md)
 Prints, as markdown, one table from one run (and with --readme writes the same text into
 the README's block between the BENCHMARK_MARKERS of scorematch.readme_tables): for each setting, the
-wall time per GD step of
+wall time per GD step (the best of REPEATS timed blocks of steps, timeit's convention: the
+minimum is the time least disturbed by whatever else the machine runs) of
 - the compiled engine (scorematch.dynamics.gradient_descent: the steps between two
   records in compiled code),
 - the numpy engine: a Python loop calling the numpy reference
@@ -36,7 +37,7 @@ import time
 from collections import namedtuple
 
 import numpy as np
-from numpy_loop import numpy_seconds_per_step
+from numpy_loop import best_seconds_per_step, numpy_seconds_per_step
 from scipy import integrate
 
 from scorematch.dynamics import Dynamics, gradient_descent
@@ -53,7 +54,10 @@ from scorematch.quadrature import LineRule, outer_node_counts
 from scorematch.readme_tables import BENCHMARK_MARKERS, rewrite_readme_block
 
 N, D = 5, 3
+REPEATS = 5
 ETA = 1e-3  # small: the parameters stay in their class while the steps are timed
+BENCHMARKS = os.path.dirname(os.path.abspath(__file__))
+CHECKOUT = os.path.dirname(BENCHMARKS)
 PRE_COMPILED_COMMIT = "713c7e0"  # the numpy engine before the compiled engine replaced it
 # the engine's design targets: per-step speed-up of the compiled engine over the numpy GD
 # loop, per setting; and, in every setting, an exact step cheaper than a Monte Carlo step
@@ -140,18 +144,19 @@ def compiled_seconds_per_step(mu, *, steps, dynamics=Dynamics()):
     generators = [np.random.default_rng(r) for r in range(len(mu))] if dynamics.batch_size else None
     record_at = np.array([0, 1])
     gradient_descent(mu, np.zeros(D), eta=ETA, record_at=record_at, dynamics=dynamics, generators=generators)
-    start = time.perf_counter()
-    gradient_descent(mu, np.zeros(D), eta=ETA, record_at=np.array([0, steps]), dynamics=dynamics, generators=generators)
-    return (time.perf_counter() - start) / steps
-
-
-def pre_compiled_source(directory):
-    """Extract the package source of PRE_COMPILED_COMMIT into directory; its src path, or
-    None when this checkout lacks that commit (no git history)."""
-    checkout = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    archive = subprocess.run(
-        ["git", "-C", checkout, "archive", PRE_COMPILED_COMMIT, "src"], capture_output=True, check=False
+    return best_seconds_per_step(
+        lambda: gradient_descent(
+            mu, np.zeros(D), eta=ETA, record_at=np.array([0, steps]), dynamics=dynamics, generators=generators
+        ),
+        steps=steps,
+        repeats=REPEATS,
     )
+
+
+def package_source(directory, *, revision):
+    """Extract the package source of a git revision of this checkout into directory; its
+    src path, or None when this checkout lacks that revision (no git history)."""
+    archive = subprocess.run(["git", "-C", CHECKOUT, "archive", revision, "src"], capture_output=True, check=False)
     if archive.returncode != 0:
         return None
     subprocess.run(["tar", "-x", "-C", directory], input=archive.stdout, check=True)
@@ -163,10 +168,14 @@ def pre_compiled_seconds_per_step(mu, *, steps, source):
     with tempfile.TemporaryDirectory() as directory:
         path = os.path.join(directory, "mu.npy")
         np.save(path, mu)
-        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "numpy_loop.py")
+        script = os.path.join(BENCHMARKS, "numpy_loop.py")
         env = {**os.environ, "PYTHONPATH": source}
         out = subprocess.run(
-            [sys.executable, script, path, str(steps), str(ETA)], capture_output=True, text=True, check=True, env=env
+            [sys.executable, script, path, str(steps), str(ETA), str(REPEATS)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env=env,
         )
     return float(out.stdout.strip())
 
@@ -213,7 +222,7 @@ def engine_rows(rng, *, source):
         exact = population_loss_and_gradient(mu[: len(ref)], np.zeros(D))[1]
         error = relative_error(exact, ref)
         numpy_steps = 5 if runs > 1 else 40
-        t_numpy = numpy_seconds_per_step(mu, steps=numpy_steps, eta=ETA)
+        t_numpy = numpy_seconds_per_step(mu, steps=numpy_steps, eta=ETA, repeats=REPEATS)
         t_pre = np.nan if source is None else pre_compiled_seconds_per_step(mu, steps=numpy_steps, source=source)
         t_new = compiled_seconds_per_step(mu, steps=40 if runs > 1 else 2000)
         nodes = nodes_per_evaluation(mu[:20])
@@ -323,7 +332,7 @@ def mixture_table(rows):
 
 def header_line():
     """Where and when: commit, date, machine, package versions."""
-    version = code_version(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    version = code_version(CHECKOUT)
     packages = package_versions()
     state = " (uncommitted changes)" if version["dirty"] else ""
     return (
@@ -344,7 +353,7 @@ def main():
         cached_time = fresh_process_seconds(cache_dir)
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as directory:
-        rows = engine_rows(rng, source=pre_compiled_source(directory))
+        rows = engine_rows(rng, source=package_source(directory, revision=PRE_COMPILED_COMMIT))
     lines = [header, "", *engine_table(rows), ""]
     lines += [
         f"First call in a fresh process with an empty cache (compile): {compile_time:.1f} s; "

@@ -92,8 +92,8 @@ def main():
     print(f"{'whole step (engine._advance)':44s} {'':>6s} {(time.perf_counter() - start) / REPEATS:9.2e}")
     size = 400
     nodes = engine._nodes_work(5, 1, size)
-    nodes[engine._NODE_ROWS + 5 + engine._POINTS] = np.linspace(-11, 11, size)  # the points (n = 5, m = 1)
-    nodes[engine._WEIGHTS] = 1.0 / size
+    nodes[engine._NODE_ROWS + 5 + engine._POINTS, :size] = np.linspace(-11, 11, size)  # the points (n = 5, m = 1)
+    nodes[engine._WEIGHTS, :size] = 1.0 / size
     acc = np.zeros((5, 4))
     for count in (8, 100, 400):
         seconds = seconds_per_call(repeat_block, mu[:, :1].copy(), count, nodes, acc)

@@ -15,6 +15,7 @@ CLAIMS = [
         "quantity": "q",
         "value": "0.123456",
         "threshold": "1",
+        "reason": "0.1235 < 1 is true",
         "figure": "figures/fig1.pdf",
     },
     {
@@ -25,6 +26,7 @@ CLAIMS = [
         "quantity": "q",
         "value": "nan",
         "threshold": "0.9",
+        "reason": "too few seeds: 3 (needs 10)",
         "figure": "figures/missing.png",
     },
 ]
@@ -43,6 +45,9 @@ def test_claims_table_has_one_row_per_claim_and_links_known_figures():
     assert len(rows) == 1 + len(CLAIMS)
     assert "all *converge*" in rows[1] and "exactly one | converges" in rows[2]
     assert "<strong>holds</strong>" in rows[1] and "<strong>inconclusive</strong>" in rows[2]
+    # a claim that is not evidence says why; one that is needs no more than its value
+    assert "<strong>inconclusive</strong>: too few seeds: 3 (needs 10)" in rows[2]
+    assert "is true" not in rows[1]
     assert "0.1235 (1)" in rows[1]
     # the claim's name links to the PNG of the PDF it names
     assert re.search(r"<a [^>]*href=\"javascript:show\('fig1.png'\)\"[^>]*>all \*converge\*</a>", rows[1])

@@ -91,13 +91,16 @@ def test_report_landing_page_shows_the_claims_table_in_a_browser(small_run):
     landing = dom[dom.index("Claims") : dom.index("Figures and tables by category")]
     header = re.findall(r'<th class="head">([^<]*)</th>', landing)
     # four columns: the table fits the text column beside the report's rule graph
-    assert header == ["claim (its figure)", "experiment / case", "status", "value (threshold)"], header
+    assert header == ["claim (its figure)", "experiment / case", "status (why, if not evidence)", "value (threshold)"]
     with open(small_run / CLAIMS_TABLE) as handle:
         claims = list(csv.DictReader(handle))
     rows = re.findall(r"<tr[^>]*>(.*?)</tr>", landing, re.S)
     assert len(rows) == len(claims) + 1, (len(rows), len(claims))  # one row per claim, one header
     statuses = re.findall(r"<strong>(holds|fails|outside|inconclusive)</strong>", landing)
     assert len(statuses) == len(claims)
+    # a claim that is not evidence says why beside its status
+    explained = re.findall(r"<strong>(?:outside|inconclusive)</strong>: [^<]{10,}", landing)
+    assert len(explained) == sum(claim["status"] in ("outside", "inconclusive") for claim in claims) > 0
     linked = set(re.findall(r"app\.showResultInfo\('(figures/[^']+\.png)'\)", landing))
     assert linked and all((small_run / f).exists() for f in linked), linked
     link_texts = set(re.findall(r"app\.showResultInfo\('figures/[^']+\.png'\)\"[^>]*>([^<]+)</a>", landing))

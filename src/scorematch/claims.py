@@ -32,6 +32,7 @@ from scorematch.outcomes import converged_and_diverging
 from scorematch.theorems import largest_hessian_eigenvalues
 
 STATES = ("holds", "fails", "outside", "inconclusive")
+EVIDENCE = ("holds", "fails")  # the states that are evidence about the paper
 CLAIM_COLUMNS = (
     "claim",
     "source",
@@ -570,7 +571,7 @@ def evaluate(claim, case, measured, settings):
     outside = [f"{name}: {text}" for name, ok, text in checks if not ok]
     compare = _COMPARE[claim.comparator]
     if outside:
-        return row | {"status": "outside", "reason": "outside " + "; ".join(outside)}
+        return row | {"status": "outside", "reason": "; ".join(outside)}
     if value is None:
         return row | {"status": "inconclusive", "reason": undecided}
     if undecided is not None:

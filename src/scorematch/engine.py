@@ -35,9 +35,13 @@ grows with the number of arrays it receives, and the evaluation makes a few call
 import math
 from collections import namedtuple
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from scorematch.quadrature import (
     LineRule,
@@ -49,6 +53,30 @@ from scorematch.quadrature import (
     outer_node_choices,
     pole_log_error,
 )
+
+
+def remove_stale_cache_indexes(cache_dir, *, source):
+    """Delete the numba cache indexes (and their data files) of source's functions in
+    cache_dir that are older than source's last change.
+
+    numba unpickles a whole index before it compares the index's source stamp, so an index
+    written by an earlier version of this module raises (AttributeError on a type that no
+    longer exists) instead of being ignored when a function now sits on the line of an
+    earlier one (an index is named qualname-line).  Indexes older than the source are stale
+    whatever they hold; a concurrent process that finds one gone compiles, as on a miss.
+    """
+    source = Path(source)
+    changed = source.stat().st_mtime
+    for index in Path(cache_dir).glob(f"{source.stem}.*.nbi"):
+        if index.stat().st_mtime < changed:
+            for data in index.parent.glob(f"{index.name.removesuffix('.nbi')}.*.nbc"):
+                data.unlink(missing_ok=True)
+            index.unlink(missing_ok=True)
+
+
+# before any compiled function of this module loads its cache (numba keeps it beside the
+# source when that directory is writable)
+remove_stale_cache_indexes(Path(__file__).with_name("__pycache__"), source=__file__)
 
 # cached per machine; IEEE semantics (a division by zero gives inf or nan, which the
 # descent reports as divergence, rather than an exception)
@@ -125,9 +153,10 @@ def rule_tables(rule, *, group_sizes):
 # functions cost about a third of a k = 1 step.  So the per-node quantities of a block of
 # points are the rows of one array, the per-line ones the rows of another.
 
-# rows of a nodes array (_NODE_ROWS + n + 3m, size): one per per-node quantity, then the n
-# logits rows, then three groups of m rows (_G, _RESIDUAL, _POINTS), of which a span of
-# rank k uses the first k
+# rows of a nodes array (_NODE_ROWS + n + 3m + 1, size): one per per-node quantity, then the
+# n logits rows, then three groups of m rows (_G, _RESIDUAL, _POINTS), of which a span of
+# rank k uses the first k, the last with one more row (ones after a span's k points, see
+# _accumulate_block)
 _TOP = 0  # largest logit, then the reciprocal normaliser (see _accumulate_block)
 _SHIFTED = 1  # exp work
 _G_SQ = 2  # |g|^2
@@ -144,11 +173,25 @@ _RESIDUAL = 1  # e = g - h, h = sum_l v_l b_l (mixture truth)
 _POINTS = 2  # the points z
 
 
+# doubles per cache line: a nodes row is a whole number of cache lines plus one, so that the
+# same point of different rows falls in different cache sets (with rows a multiple of 4 KB
+# apart, the rows a pass reads and writes compete for the same few sets, and a load waits
+# for an unrelated store whose address agrees in its low 12 bits)
+_LINE_DOUBLES = 8
+
+
 @_compiled
 def _nodes_work(n, m, size):
     """Work of the integrand on blocks of up to size points for n logit rows in an
-    m-dimensional frame: (_NODE_ROWS + n + 3m, size)."""
-    return np.empty((_NODE_ROWS + n + 3 * m, size))
+    m-dimensional frame: (_NODE_ROWS + n + 3m + 1, at least size)."""
+    row = (size + _LINE_DOUBLES - 1) // _LINE_DOUBLES * _LINE_DOUBLES + _LINE_DOUBLES
+    return np.empty((_NODE_ROWS + n + 3 * m + 1, row))
+
+
+@_inlined
+def _frame_dimension(nodes, n):
+    """m of a nodes array with n logit rows."""
+    return (nodes.shape[0] - _NODE_ROWS - n - 1) // 3
 
 
 @_inlined
@@ -161,8 +204,7 @@ def _logit_rows(nodes, n):
 def _node_group(nodes, n, group, k):
     """The first k rows of group _G, _RESIDUAL or _POINTS of a nodes array with n logit
     rows: (k, size)."""
-    m = (nodes.shape[0] - _NODE_ROWS - n) // 3
-    first = _NODE_ROWS + n + group * m
+    first = _NODE_ROWS + n + group * _frame_dimension(nodes, n)
     return nodes[first : first + k]
 
 
@@ -381,11 +423,8 @@ def _exp_shifted(x, top, count, shifted):
         poly = c[13]
         for m in range(12, -1, -1):  # Horner; a constant trip count, unrolled by the compiler
             poly = poly * r + c[m]
-        x[p] = poly if u > _EXP_FLOOR else 0.0
-    for p in range(count):
-        bits[p] = (bits[p] - _SHIFT_BITS + 1023) << 52
-    for p in range(count):
-        x[p] *= shifted[p]
+        bits[p] = (bits[p] - _SHIFT_BITS + 1023) << 52  # s's bits become those of 2^k
+        x[p] = (poly if u > _EXP_FLOOR else 0.0) * shifted[p]
 
 
 # ------------------------------------------------------------------ the integrand
@@ -405,11 +444,11 @@ def _accumulate_block(coords, n_students, count, nodes, acc, em_only):
     students' softmax weights, g = sum_i w_i c_i, the residual e = g - h against the truth's
     posterior mean h = sum_l v_l b_l (e = g without truth rows) and curv_i = (c_i - g) . e.
     em_only: only the first block and the loss.  Every loop runs over the points of one
-    row, so that it vectorises.
+    row, so that it vectorises; a component's sums are taken together
+    (:func:`_add_row_dots`).
     """
     n, k = coords.shape
     e = _logit_rows(nodes, n)
-    points = _node_group(nodes, n, _POINTS, k)
     weights = nodes[_WEIGHTS]
     shifted = nodes[_SHIFTED]
     top = nodes[_TOP]
@@ -430,11 +469,13 @@ def _accumulate_block(coords, n_students, count, nodes, acc, em_only):
             g_sq[p] += gj[p] * gj[p]
     residual = g
     residual_sq = g_sq
+    residual_sq_row = _G_SQ
     g_dot_residual = g_sq
     if n_students < n:
         truth_top = nodes[_TRUTH_TOP]
         residual = _node_group(nodes, n, _RESIDUAL, k)
         residual_sq = nodes[_RESIDUAL_SQ]
+        residual_sq_row = _RESIDUAL_SQ
         g_dot_residual = nodes[_G_DOT_RESIDUAL]
         _softmax_rows(e, n_students, n, truth_top, count, shifted)
         for j in range(k):
@@ -453,32 +494,25 @@ def _accumulate_block(coords, n_students, count, nodes, acc, em_only):
             for p in range(count):
                 residual_sq[p] += rj[p] * rj[p]
                 g_dot_residual[p] += gj[p] * rj[p]
-    acc[0, 2 * k + 1] += _dot(weights, residual_sq, count)
+    loss_rows = nodes[residual_sq_row : residual_sq_row + 1]
+    _add_row_dots(weights, loss_rows, acc[0, 2 * k + 1 :], weights, loss_rows[:0], acc[0, :0], count)
     # from here on top holds W / sum_m e_m, so that W w_i = top e_i
     _product(weights, top, top, count)
+    # points and a row of ones: sum term z_j and sum term (= sum term * 1, exactly) in one pass
+    points_and_ones = _node_group(nodes, n, _POINTS, k + 1)
+    points_and_ones[k, :count] = 1.0
     for i in range(n_students):
+        _product(top, e[i], ww, count)
         if em_only:
-            _product(top, e[i], ww, count)
-            for j in range(k):
-                acc[i, j] += _dot(ww, residual[j], count)
-        elif k == 1:
-            a, b, c = _component_sums(top, e[i], residual[0], g_dot_residual, coords[i, 0], points[0], count)
-            acc[i, 0] += a
-            acc[i, 1] += b
-            acc[i, 2] += c
-        else:
-            # term = W w_i ((c_i . e) - g . e)
-            _scaled(residual[0], coords[i, 0], term, count)
-            for j in range(1, k):
-                _add_scaled(residual[j], coords[i, j], term, count)
-            w = e[i]
-            for p in range(count):
-                ww[p] = top[p] * w[p]
-                term[p] = ww[p] * (term[p] - g_dot_residual[p])
-            for j in range(k):
-                acc[i, j] += _dot(ww, residual[j], count)
-                acc[i, k + j] += _dot(term, points[j], count)
-            acc[i, 2 * k] += _total(term, count)
+            _add_row_dots(ww, residual, acc[i, :k], ww, residual[:0], acc[i, :0], count)
+            continue
+        # term = W w_i ((c_i . e) - g . e)
+        _scaled(residual[0], coords[i, 0], term, count)
+        for j in range(1, k):
+            _add_scaled(residual[j], coords[i, j], term, count)
+        for p in range(count):
+            term[p] = ww[p] * (term[p] - g_dot_residual[p])
+        _add_row_dots(ww, residual, acc[i, :k], term, points_and_ones, acc[i, k:], count)
 
 
 @_inlined
@@ -497,64 +531,6 @@ def _softmax_rows(e, first, end, top, count, shifted):
         _add_scaled(e[i], 1.0, top, count)
     for p in range(count):
         top[p] = 1.0 / top[p]
-
-
-@_inlined
-def _component_sums(scale, e, g, g_sq, c, z, count):
-    """One component's sums for k = 1, with u = scale e (= W w_i) and t = u (c g - g^2):
-    (sum u g, sum t z, sum t) over [:count] in a fixed order (four partial sums each).
-    With a mixture truth g is the residual e and g_sq is g . e."""
-    a0 = a1 = a2 = a3 = 0.0
-    b0 = b1 = b2 = b3 = 0.0
-    c0 = c1 = c2 = c3 = 0.0
-    p = 0
-    while p + 4 <= count:
-        u0 = scale[p] * e[p]
-        u1 = scale[p + 1] * e[p + 1]
-        u2 = scale[p + 2] * e[p + 2]
-        u3 = scale[p + 3] * e[p + 3]
-        t0 = u0 * (c * g[p] - g_sq[p])
-        t1 = u1 * (c * g[p + 1] - g_sq[p + 1])
-        t2 = u2 * (c * g[p + 2] - g_sq[p + 2])
-        t3 = u3 * (c * g[p + 3] - g_sq[p + 3])
-        a0 += u0 * g[p]
-        a1 += u1 * g[p + 1]
-        a2 += u2 * g[p + 2]
-        a3 += u3 * g[p + 3]
-        b0 += t0 * z[p]
-        b1 += t1 * z[p + 1]
-        b2 += t2 * z[p + 2]
-        b3 += t3 * z[p + 3]
-        c0 += t0
-        c1 += t1
-        c2 += t2
-        c3 += t3
-        p += 4
-    while p < count:
-        u0 = scale[p] * e[p]
-        t0 = u0 * (c * g[p] - g_sq[p])
-        a0 += u0 * g[p]
-        b0 += t0 * z[p]
-        c0 += t0
-        p += 1
-    return (a0 + a1) + (a2 + a3), (b0 + b1) + (b2 + b3), (c0 + c1) + (c2 + c3)
-
-
-@_inlined
-def _total(a, count):
-    """sum a[:count] in a fixed order (four partial sums)."""
-    s0 = s1 = s2 = s3 = 0.0
-    p = 0
-    while p + 4 <= count:
-        s0 += a[p]
-        s1 += a[p + 1]
-        s2 += a[p + 2]
-        s3 += a[p + 3]
-        p += 4
-    while p < count:
-        s0 += a[p]
-        p += 1
-    return (s0 + s1) + (s2 + s3)
 
 
 @_inlined
@@ -581,21 +557,129 @@ def _add_scaled(source, factor, target, count):
         target[p] += factor * source[p]
 
 
-@_inlined
-def _dot(a, b, count):
-    """sum a[:count] * b[:count] in a fixed order (four interleaved partial sums)."""
-    s0 = s1 = s2 = s3 = 0.0
-    p = 0
-    while p + 4 <= count:
-        s0 += a[p] * b[p]
-        s1 += a[p + 1] * b[p + 1]
-        s2 += a[p + 2] * b[p + 2]
-        s3 += a[p + 3] * b[p + 3]
-        p += 4
-    while p < count:
-        s0 += a[p] * b[p]
-        p += 1
-    return (s0 + s1) + (s2 + s3)
+# ------------------------------------------------------------------ fixed-order sums
+
+# A sum over the points (of products a[p] b[p]) has one fixed order, whatever the batch or
+# thread count: four partial sums, point p going to partial p mod 4 in point order (the
+# points past the last multiple of 4 to the first partial), combined as (s0 + s1) + (s2 + s3).
+# Written as a compiled loop it stays scalar (numba leaves LLVM's SLP vectoriser off, and the
+# loop vectoriser reorders a reduction only under fast-math), each sum a chain of dependent
+# additions, and a product computed into a row first costs a pass over the points.  So the
+# sums are generated here: the four partials are the lanes of one vector, the products are
+# taken on the fly, and several sums (each a row times one of two factors) advance side by
+# side, their chains overlapping.  The same multiplications and additions in the same order
+# as the scalar loop: the same numbers, bit for bit.
+_LANES = 4
+_SUMMED_TOGETHER = (8, 4)  # rows per pass over the points: 8, or 4 when at most 4 remain
+
+
+def _emit_row_group(context, builder, sums, first, width, count):
+    """The LLVM code of :func:`_add_row_dots` for its rows [first, first + width), counted
+    through the first table's rows, then the second's; sums: per table (factor, table, out,
+    out type) as numba array structures.  Rows past the last one repeat the last row and
+    are not stored."""
+    intp = context.get_value_type(types.intp)
+    vector = ir.VectorType(ir.DoubleType(), _LANES)
+    lanes = [ir.Constant(ir.IntType(32), lane) for lane in range(_LANES)]
+    (factor_a, table_a, out_a, out_type_a), (factor_b, table_b, out_b, out_type_b) = sums
+    rows_a = builder.extract_value(table_a.shape, 0)
+    n_rows = builder.add(rows_a, builder.extract_value(table_b.shape, 0))
+    last = builder.sub(n_rows, ir.Constant(intp, 1))
+    blocks = builder.sdiv(count, ir.Constant(intp, _LANES))
+    slots = []  # (stored, in the first table, row start, out pointer) per row of the group
+    for r in range(width):
+        row = builder.add(first, ir.Constant(intp, r))
+        stored = builder.icmp_signed("<", row, n_rows)
+        row = builder.select(stored, row, last)
+        in_a = builder.icmp_signed("<", row, rows_a)
+        row_b = builder.sub(row, rows_a)
+        start_a = builder.gep(table_a.data, [builder.mul(row, builder.extract_value(table_a.shape, 1))])
+        start_b = builder.gep(table_b.data, [builder.mul(row_b, builder.extract_value(table_b.shape, 1))])
+        pointers = [
+            cgutils.get_item_pointer2(
+                context,
+                builder,
+                out.data,
+                cgutils.unpack_tuple(builder, out.shape),
+                cgutils.unpack_tuple(builder, out.strides),
+                out_type.layout,
+                [index],
+            )
+            for out, out_type, index in ((out_a, out_type_a, row), (out_b, out_type_b, row_b))
+        ]
+        slots.append((stored, in_a, builder.select(in_a, start_a, start_b), builder.select(in_a, *pointers)))
+    partials = [cgutils.alloca_once(builder, vector) for _ in range(width)]
+    for partial in partials:
+        builder.store(ir.Constant(vector, [0.0] * _LANES), partial)
+    with cgutils.for_range(builder, blocks) as block:
+        offset = builder.mul(block.index, ir.Constant(intp, _LANES))
+        factors = [
+            builder.load(builder.bitcast(builder.gep(factor.data, [offset]), vector.as_pointer()), align=8)
+            for factor in (factor_a, factor_b)
+        ]
+        for (_, in_a, start, _), partial in zip(slots, partials, strict=True):
+            values = builder.load(builder.bitcast(builder.gep(start, [offset]), vector.as_pointer()), align=8)
+            product = builder.fmul(builder.select(in_a, *factors), values)
+            builder.store(builder.fadd(builder.load(partial), product), partial)
+    with cgutils.for_range(builder, count, start=builder.mul(blocks, ir.Constant(intp, _LANES))) as point:
+        factors = [builder.load(builder.gep(factor.data, [point.index])) for factor in (factor_a, factor_b)]
+        for (_, in_a, start, _), partial in zip(slots, partials, strict=True):
+            product = builder.fmul(builder.select(in_a, *factors), builder.load(builder.gep(start, [point.index])))
+            partial_sums = builder.load(partial)
+            first_partial = builder.fadd(builder.extract_element(partial_sums, lanes[0]), product)
+            builder.store(builder.insert_element(partial_sums, first_partial, lanes[0]), partial)
+    for (stored, _, _, pointer), partial in zip(slots, partials, strict=True):
+        with builder.if_then(stored):
+            partial_sums = builder.load(partial)
+            s0, s1, s2, s3 = (builder.extract_element(partial_sums, lane) for lane in lanes)
+            total = builder.fadd(builder.fadd(s0, s1), builder.fadd(s2, s3))
+            builder.store(builder.fadd(builder.load(pointer), total), pointer)
+
+
+def _is_float_array(value, *, ndim, contiguous):
+    """Whether a numba type is a float64 array of ndim dimensions (C-contiguous if asked)."""
+    return (
+        isinstance(value, types.Array)
+        and value.ndim == ndim
+        and value.dtype == types.float64
+        and (value.layout == "C" or not contiguous)
+    )
+
+
+@intrinsic
+def _add_row_dots(typingctx, factor_a, rows_a, out_a, factor_b, rows_b, out_b, count):
+    """out_a[r] += sum factor_a[:count] * rows_a[r, :count] in the fixed order for every row r
+    of rows_a (R, size), and the same for the second factor, rows and out, all sums in one
+    pass over the points.  factors (size,) and rows C-contiguous float64 (rows_b may have
+    no rows; factor_b is read all the same), outs (>= R,) float64."""
+    if not (
+        all(_is_float_array(factor, ndim=1, contiguous=True) for factor in (factor_a, factor_b))
+        and all(_is_float_array(rows, ndim=2, contiguous=True) for rows in (rows_a, rows_b))
+        and all(_is_float_array(out, ndim=1, contiguous=False) for out in (out_a, out_b))
+        and isinstance(count, types.Integer)
+    ):
+        return None
+
+    def codegen(context, builder, signature, args):
+        sums = [
+            tuple(context.make_array(signature.args[i])(context, builder, args[i]) for i in (f, t, o))
+            + (signature.args[o],)
+            for f, t, o in ((0, 1, 2), (3, 4, 5))
+        ]
+        intp = context.get_value_type(types.intp)
+        count = context.cast(builder, args[6], signature.args[6], types.intp)
+        n_rows = builder.add(builder.extract_value(sums[0][1].shape, 0), builder.extract_value(sums[1][1].shape, 0))
+        wide, narrow = _SUMMED_TOGETHER
+        with cgutils.for_range_slice(builder, ir.Constant(intp, 0), n_rows, ir.Constant(intp, wide)) as (first, _):
+            remaining = builder.sub(n_rows, first)
+            with builder.if_else(builder.icmp_signed(">", remaining, ir.Constant(intp, narrow))) as (many, few):
+                with many:
+                    _emit_row_group(context, builder, sums, first, wide, count)
+                with few:
+                    _emit_row_group(context, builder, sums, first, narrow, count)
+        return context.get_dummy_value()
+
+    return types.void(factor_a, rows_a, out_a, factor_b, rows_b, out_b, count), codegen
 
 
 # ------------------------------------------------------------------ the line rule
@@ -893,14 +977,18 @@ def _sampled_direction(c, samples, em_only, work, out):
     nodes[_WEIGHTS] = 1.0 / samples.shape[0]
     for start in range(0, samples.shape[0], _SAMPLE_BLOCK):
         count = min(_SAMPLE_BLOCK, samples.shape[0] - start)
-        for p in range(count):
-            for j in range(d):
-                points[j, p] = samples[start + p, j]
+        for j in range(d):
+            zj = points[j]
+            for p in range(count):
+                zj[p] = samples[start + p, j]
         for i in range(n):
             row = logits[i]
+            offset = -half_sq[i]
+            factor = c[i, 0]
+            z = points[0]
             for p in range(count):
-                row[p] = -half_sq[i]
-            for j in range(d):
+                row[p] = offset + factor * z[p]
+            for j in range(1, d):
                 _add_scaled(points[j], c[i, j], row, count)
         _accumulate_block(c, n, count, nodes, acc, em_only)
     return _reduced_result(c, acc, em_only, out)

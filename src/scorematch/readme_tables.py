@@ -205,6 +205,21 @@ def _small_init_lines(summary):
 MEASURED_MARKERS = ("<!-- BEGIN measured (make readme-results) -->", "<!-- END measured -->")
 BENCHMARK_MARKERS = ("<!-- BEGIN benchmark (make benchmark) -->", "<!-- END benchmark -->")
 TIMINGS_MARKERS = ("<!-- BEGIN timings (make readme-results) -->", "<!-- END timings -->")
+SPAN_ACCURACY_MARKERS = (
+    "<!-- BEGIN span accuracy (benchmarks/span_accuracy.py) -->",
+    "<!-- END span accuracy -->",
+)
+SPREAD_EFFECT_MARKERS = (
+    "<!-- BEGIN spread effect (benchmarks/spread_rule_effect.py) -->",
+    "<!-- END spread effect -->",
+)
+GENERATED_BLOCKS = (
+    MEASURED_MARKERS,
+    BENCHMARK_MARKERS,
+    TIMINGS_MARKERS,
+    SPAN_ACCURACY_MARKERS,
+    SPREAD_EFFECT_MARKERS,
+)
 
 
 def replace_between_markers(text, block, *, markers):

@@ -11,8 +11,9 @@ import html
 import io
 from pathlib import Path
 
-CLAIM_COLUMNS = ("claim", "experiment", "case", "status", "quantity", "value", "threshold", "figure")
-STATUSES = ("holds", "fails", "outside", "inconclusive")
+from scorematch.claims import EVIDENCE, STATES
+
+CLAIM_COLUMNS = ("claim", "experiment", "case", "status", "quantity", "value", "threshold", "reason", "figure")
 
 # The figure list of the landing page: Jinja over the report's categories, each result
 # linked through the targets Snakemake defines for it (one per result file name).
@@ -46,10 +47,11 @@ def _cell(text):
 
 def claims_table_rst(claims, *, figures):
     """An RST list-table of the claims (dicts with CLAIM_COLUMNS); a claim's name links to
-    its figure when that is one of `figures` (the report's PNGs).  Four columns: the table
-    must fit the landing page's text column, beside which the report draws the rule graph."""
+    its figure when that is one of `figures` (the report's PNGs); an outside or
+    inconclusive claim's status carries its reason.  Four columns: the table must fit the
+    landing page's text column, beside which the report draws the rule graph."""
     shown = {Path(f).name for f in figures}
-    counts = ", ".join(f"{sum(c['status'] == s for c in claims)} {s}" for s in STATUSES)
+    counts = ", ".join(f"{sum(c['status'] == s for c in claims)} {s}" for s in STATES)
     lines = [
         "Claims",
         "------",
@@ -59,11 +61,11 @@ def claims_table_rst(claims, *, figures):
         "",
         ".. list-table::",
         "   :header-rows: 1",
-        "   :widths: 36 28 14 22",
+        "   :widths: 26 20 34 20",
         "",
         "   * - claim (its figure)",
         "     - experiment / case",
-        "     - status",
+        "     - status (why, if not evidence)",
         "     - value (threshold)",
     ]
     for claim in claims:
@@ -71,10 +73,13 @@ def claims_table_rst(claims, *, figures):
         figure = Path(claim["figure"]).with_suffix(".png").name if claim["figure"] else ""
         name = _cell(claim["claim"])
         where = f"{claim['experiment']} / {claim['case']}" if claim["case"] else claim["experiment"]
+        # a claim that is not evidence says why (the hypothesis measured outside, or what
+        # keeps the tail from deciding)
+        why = "" if claim["status"] in EVIDENCE else f": {_cell(claim['reason'])}"
         lines += [
             f"   * - `{name} <{figure}_>`_" if figure in shown else f"   * - {name}",
             f"     - {_cell(where)}",
-            f"     - **{claim['status']}**",
+            f"     - **{claim['status']}**{why}",
             f"     - {_cell(_number(claim['value']))} ({_cell(_number(claim['threshold']))})",
         ]
     return "\n".join(lines) + "\n"

@@ -1,12 +1,13 @@
 """How long a workflow run took: its wall time and its jobs' times.
 
-Every job writes a Snakemake `benchmark:` file, results/benchmarks/<job>.tsv (header line,
-then one line whose first column is the job's wall time in seconds).  A run that succeeds
-appends one record to results/benchmarks/runs.jsonl (the Snakefile's onsuccess handler):
-its start, its wall time from the Snakefile's parse to the last job, the code version, the
-config files, the cores, and the jobs whose benchmark files it wrote (their summed and
-longest times).  `make timings` prints the last record; `make readme-results` puts it in the
-README ("Timings").
+Every job writes a Snakemake `benchmark:` file, results/benchmarks/<job>.tsv (a header
+line, then one line of times: `s` the job's wall time, `cpu_time` its CPU time, in seconds).
+A run that succeeds appends one record to results/benchmarks/runs.jsonl (the Snakefile's
+onsuccess handler): its start, its wall time from the Snakefile's parse to the last job,
+the code version, the config files, the cores, the load average at its end, and the jobs
+whose benchmark files it wrote (their summed wall and CPU times, the longest ones).
+`make timings` prints the last record; `make readme-results` puts it in the README
+("Timings").
 
 Usage: python -m scorematch.run_times [--benchmarks results/benchmarks]
 """
@@ -24,13 +25,14 @@ RUNS_FILE = "runs.jsonl"
 LONGEST_JOBS = 8
 
 
-def run_record(jobs, *, start, end, code, config_files, cores):
+def run_record(jobs, *, start, end, code, config_files, cores, load_average):
     """One run's record.
 
-    jobs: [{"job", "seconds", "finished"}] of every benchmark file present (finished: its
-    modification time, seconds since the epoch); those finished between start and end are
-    this run's.  code: {"commit", "dirty"}; config_files: [str]; cores: int, or None for a
-    cluster run.
+    jobs: [{"job", "seconds", "cpu_seconds", "finished"}] of every benchmark file present
+    (finished: its modification time, seconds since the epoch); those finished between
+    start and end are this run's.  code: {"commit", "dirty"}; config_files: [str]; cores:
+    int, or None for a cluster run; load_average: the machine's 15-minute load average at
+    the end, which says whether the run had its cores to itself.
     """
     own = sorted(
         (job for job in jobs if start <= job["finished"] <= end),
@@ -42,8 +44,10 @@ def run_record(jobs, *, start, end, code, config_files, cores):
         "code": code,
         "config_files": list(config_files),
         "cores": cores,
+        "load_average": round(load_average, 2),
         "jobs": len(own),
         "jobs_seconds": round(sum(job["seconds"] for job in own), 1),
+        "cpu_seconds": round(sum(job["cpu_seconds"] for job in own), 1),
         "longest": [{"job": job["job"], "seconds": job["seconds"]} for job in own[:LONGEST_JOBS]],
     }
 
@@ -60,10 +64,17 @@ def timings_lines(record):
     commit = code["commit"][:7] + (" (with uncommitted changes)" if code["dirty"] else "")
     configs = " ".join(f"`{name}`" for name in record["config_files"])
     where = f"on {record['cores']} cores" if record["cores"] else "as cluster jobs"
+    share = ""
+    if record["cores"]:
+        busy = record["cpu_seconds"] / (record["cores"] * record["wall_seconds"])
+        share = (
+            f" Its jobs used {record['cpu_seconds']:.0f} s of CPU time, {busy:.2f} of its cores over"
+            f" the wall time (load average over the last 15 minutes at its end: {record['load_average']:.1f})."
+        )
     lines = [
         f"Run of commit {commit}, config {configs}, {where}, started "
         f"{record['start_utc']} UTC: **wall time {minutes_text(record['wall_seconds'])}** "
-        f"for {record['jobs']} jobs, {record['jobs_seconds']:.0f} s summed over the jobs.",
+        f"for {record['jobs']} jobs, {record['jobs_seconds']:.0f} s summed over the jobs.{share}",
         "",
         "| longest jobs | s |",
         "| --- | --- |",
@@ -77,14 +88,22 @@ def timings_lines(record):
 
 
 def job_times(benchmark_dir):
-    """[{"job", "seconds", "finished"}] of every benchmark file under benchmark_dir."""
+    """[{"job", "seconds", "cpu_seconds", "finished"}] of every benchmark file under
+    benchmark_dir (columns `s` and `cpu_time` of its line of times)."""
     jobs = []
     for path in sorted(Path(benchmark_dir).rglob("*.tsv")):
-        rows = path.read_text().splitlines()
-        if len(rows) < 2:
-            raise ValueError(f"{path}: a benchmark file has a header line and a line of times")
-        name = path.relative_to(benchmark_dir).with_suffix("").as_posix()
-        jobs.append({"job": name, "seconds": float(rows[1].split("\t")[0]), "finished": path.stat().st_mtime})
+        rows = [row.split("\t") for row in path.read_text().splitlines()]
+        if len(rows) < 2 or len(rows[1]) != len(rows[0]) or not {"s", "cpu_time"} <= set(rows[0]):
+            raise ValueError(f"{path}: a benchmark file has a header with s and cpu_time, then a line of times")
+        times = dict(zip(rows[0], rows[1]))
+        jobs.append(
+            {
+                "job": path.relative_to(benchmark_dir).with_suffix("").as_posix(),
+                "seconds": float(times["s"]),
+                "cpu_seconds": float(times["cpu_time"]),
+                "finished": path.stat().st_mtime,
+            }
+        )
     return jobs
 
 

@@ -385,6 +385,12 @@ def cases():
         for name, (mu, mu_star) in states.items():
             out[name] = (mu, mu_star, 2 if name.endswith("tau1000") else 1)
     out["far_12_16_d3"] = (far_case(rng, [12.0, 13.0, 15.0, 16.0], 3), np.zeros(3), 1)
+    # held-out cases, added after the soft-cluster outer rules were measured on the cases
+    # above (new rng draws go after all earlier ones, so no earlier case changes)
+    held_out = trajectory_states("thm3_5/M6_d3", sigma=1.0, runs=(2, 3), taus=(10, 100, 1000))
+    for name, (mu, mu_star) in held_out.items():
+        out[name] = (mu, mu_star, 2 if name.endswith("tau1000") else 1)
+    out["spread_1_d3"] = (rng.normal(size=(5, 3)), np.zeros(3), 2)
     return out
 
 

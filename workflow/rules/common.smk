@@ -1,4 +1,5 @@
 # Shared helpers: resolved case specifications and target lists.
+import os
 import shlex
 import time
 from pathlib import Path
@@ -92,6 +93,7 @@ def record_run_time():
         code=code_version(REPO_DIR),  # the code every provenance record names
         config_files=config_file_names(),
         cores=cores,
+        load_average=os.getloadavg()[2],
     )
     run_times.append_record(run_times.BENCHMARK_DIR, record)
 

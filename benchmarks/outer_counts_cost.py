@@ -1,10 +1,12 @@
-"""Cost of the per-axis outer Gauss-Hermite counts against the rule before them, side by side.
+"""Cost of the package's outer rule (per-axis Gauss-Hermite counts, truncated outer sum)
+against the rule before it, side by side.
 
 Run on demand:  NUMBA_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/outer_counts_cost.py
 
 The rule before gave every outer axis the spread tier of the largest outer coordinate
-(`soft_cluster_rules.default_counts`); the package's rule gives each axis its own count
-(`scorematch.quadrature.outer_node_counts`).  States: the thm3_5_M6_d3 and far d = 3
+(`soft_cluster_rules.default_counts`) and summed every outer node; the package's rule
+gives each axis its own count (`scorematch.quadrature.outer_node_counts`) and leaves out
+the lightest outer nodes (`LineRule.truncation_error`).  States: the thm3_5_M6_d3 and far d = 3
 cases of tests/data/span_references.npz and the far k = 3 state of
 benchmarks/gradient_cost.py.  Prints per state the outer counts of both rules, the
 integration points per evaluation and the seconds per compiled evaluation (process CPU
@@ -59,7 +61,9 @@ def main():
         coords, _ = span_coordinates(mu, mu_star)
         before_counts = default_counts(coords[:, 1:])
         # the rule before, for this state: its joint count on every axis, fixed
-        before = LineRule(hermite_nodes=int(before_counts[0]), hermite_schedule=(), pole_error=None)
+        before = LineRule(
+            hermite_nodes=int(before_counts[0]), hermite_schedule=(), pole_error=None, truncation_error=None
+        )
         now = LineRule()
         now_counts = outer_node_counts(coords[None, :, 1:], rule=now)[0]
         points = [points_per_evaluation(mu, mu_star, rule)[1] for rule in (before, now)]

@@ -124,7 +124,7 @@ def with_first_tier(rule, nodes):
 def outer_rule_error(mu, rule):
     """Worst relative loss and gradient error for mu (1, n, d) (mu* = 0) against the same
     line rule with 40 outer Gauss-Hermite nodes."""
-    reference = replace(rule, hermite_nodes=40, hermite_schedule=(), pole_error=None)
+    reference = replace(rule, hermite_nodes=40, hermite_schedule=(), pole_error=None, truncation_error=None)
     ref_loss, ref_grad = population_loss_and_gradient(mu, np.zeros(mu.shape[-1]), rule=reference)
     loss, grad = population_loss_and_gradient(mu, np.zeros(mu.shape[-1]), rule=rule)
     return max(abs(loss[0] - ref_loss[0]) / ref_loss[0], np.abs(grad - ref_grad).max() / np.abs(ref_grad).max())

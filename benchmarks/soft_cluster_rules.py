@@ -1,11 +1,13 @@
 """Candidate outer rules for soft clusters in k = 2, 3, against the references of
-tests/data/span_references.npz (a research measurement; "GH model+tier" has since become
-the package's rule, `scorematch.quadrature.outer_node_counts`, whose counts it uses here
-without the package's cap of 200 nodes per axis).
+tests/data/span_references.npz: the measurement behind the package's outer rule, which is
+"GH model+tier pruned" with the result's scale taken from its own sums, heaviest outer
+nodes first (`scorematch.quadrature.LineRule.truncation_error`), instead of from the rule
+before it as here; its counts come from `scorematch.quadrature.outer_node_counts`, used
+here without the package's cap of 200 nodes per axis.
 
 Run on demand:  nice -n 10 .venv/bin/python benchmarks/soft_cluster_rules.py
 
-The package's rule for k >= 2 integrates the crossing-aware graded Gauss-Legendre line rule
+The rule before it, for k >= 2, integrated the crossing-aware graded Gauss-Legendre line rule
 (`scorematch.quadrature.line_nodes`) along the leading singular direction for every node of
 a tensor Gauss-Hermite rule on the other k - 1 axes.  On the `thm3_5_M6_d3` states (one
 centre near the origin, four in a soft cluster spread by O(1) across the outer axes) and on

@@ -1,20 +1,19 @@
-"""How far the outer rule's error on k = 3 spread states moves the runs of thm3_5/M6_d3.
+"""How far the rule before the per-axis outer counts moved the runs of thm3_5/M6_d3.
 
 Run on demand:  nice -n 10 .venv/bin/python benchmarks/spread_rule_effect.py [--runs 12] [--readme README.md]
-(about 6 minutes on 2 cores for 12 runs; with --readme it also writes the text into the
+(under a minute on 2 cores for 12 runs; with --readme it also writes the text into the
 README's block between scorematch.readme_tables.SPREAD_EFFECT_MARKERS)
 
-`thm3_5/M6_d3` (n = 5, d = 3, mu_i(0) ~ N(0, I), mu* = 6 e1) is a pipeline case whose
-states are not population-exact: against independent references the package's rule (16
-outer Gauss-Hermite nodes per axis, the case's `hermite_nodes`) errs on its states by up to
-about 1e-4 relative, 64 nodes per axis at least 1000 times less (benchmarks/span_accuracy.py,
-README "The numerics").  This script reruns the case's first runs (the same seed streams as
-the pipeline's job, config.yaml's settings) with 16, 32 and 64 outer nodes per axis and
-compares each with the 64-node runs at every recorded iteration: the outcome of each run,
-the relative loss difference and the largest difference in a parameter's distance to mu*,
-over all records and at the last one.  The 64-node runs stand in for exact ones, so the
-16-node row measures the pipeline rule's effect and the 32-node row shows how the
-difference shrinks with the outer rule's accuracy.
+`thm3_5/M6_d3` (n = 5, d = 3, mu_i(0) ~ N(0, I), mu* = 6 e1) is the pipeline case whose
+states spread by O(1) across the outer axes.  The rule before (the spread tier of the
+largest outer coordinate on every outer axis, 16 nodes there, every outer node summed)
+erred on its states by up to about 3e-4 against independent references; the package's
+rule (per-axis counts, truncated outer sum) by 3e-9 at most (benchmarks/span_accuracy.py,
+README "The numerics").  This script reruns the case's first runs (the same seed streams
+as the pipeline's job, config.yaml's settings) with the rule before at 16 and 32 nodes and
+with the package's rule, and compares each with the package's runs at every recorded
+iteration: the outcome of each run, the relative loss difference and the largest
+difference in a parameter's distance to mu*, over all records and at the last one.
 """
 
 import argparse
@@ -24,20 +23,23 @@ from pathlib import Path
 import numpy as np
 
 from scorematch.config import load_config, resolve_case
-from scorematch.experiment import run_specification
+from scorematch.experiment import integration_rule, run_specification
+from scorematch.quadrature import LineRule
 from scorematch.readme_tables import SPREAD_EFFECT_MARKERS, rewrite_readme_block
 
 REPO = Path(__file__).resolve().parent.parent
 CASE = ("thm3_5", "M6_d3")
-OUTER_NODES = (16, 32, 64)
+REFERENCE = "the package's rule (reference)"
+RULES = {
+    "the rule before: 16 outer nodes, every node summed": LineRule(pole_error=None, truncation_error=None),
+    "the rule before with 32 outer nodes": LineRule(hermite_nodes=32, pole_error=None, truncation_error=None),
+}
 
 
-def case_runs(spec, *, root_seed, runs, hermite_nodes):
-    """The case's first `runs` runs with hermite_nodes outer nodes per axis, and the seconds they took."""
+def case_runs(spec, *, root_seed, runs, rule):
+    """The case's first `runs` runs with this rule, and the seconds they took."""
     start = time.perf_counter()
-    arrays = run_specification(
-        {**spec, "runs": runs, "hermite_nodes": hermite_nodes}, root_seed=root_seed, name="/".join(CASE)
-    )
+    arrays = run_specification({**spec, "runs": runs}, root_seed=root_seed, name="/".join(CASE), rule=rule)
     return arrays, time.perf_counter() - start
 
 
@@ -49,33 +51,31 @@ def differences(arrays, reference):
     return arrays["outcome"] == reference["outcome"], loss_gap, distance_gap
 
 
-def effect_text(results, *, spec_nodes):
-    """Markdown: one row per rule against the reference.
+def effect_text(results):
+    """Markdown: one row per rule against the package's.
 
-    results: outer nodes per axis -> (arrays, seconds); the largest count is the reference.
+    results: rule label -> (arrays, seconds), REFERENCE among them.
     """
-    reference_nodes = max(results)
-    reference, reference_seconds = results[reference_nodes]
+    reference, reference_seconds = results[REFERENCE]
     tau = reference["tau"]
     lines = [
         f"First {len(reference['loss'])} runs of `{'/'.join(CASE)}` (config.yaml: tau = 0 to {tau[-1]}, "
-        f"{len(tau)} records), each rule against {reference_nodes} outer nodes per axis; the largest "
+        f"{len(tau)} records), each rule against the package's; the largest "
         "difference over the runs, over all records and at the last one:",
         "",
-        "| outer nodes per axis | seconds | same outcome | relative loss difference | at the last record | "
+        "| rule | seconds | same outcome | relative loss difference | at the last record | "
         "distance difference | at the last record |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for q, (arrays, seconds) in sorted(results.items()):
-        if q == reference_nodes:
+    for label, (arrays, seconds) in results.items():
+        if label == REFERENCE:
             continue
         same, loss_gap, distance_gap = differences(arrays, reference)
-        label = f"{q} (the case's rule)" if q == spec_nodes else str(q)
         lines.append(
             f"| {label} | {seconds:.0f} | {int(same.sum())} of {len(same)} | {loss_gap.max():.1e} | "
             f"{loss_gap[:, -1].max():.1e} | {distance_gap.max():.1e} | {distance_gap[:, -1].max():.1e} |"
         )
-    lines.append(f"| {reference_nodes} (reference) | {reference_seconds:.0f} | - | - | - | - | - |")
+    lines.append(f"| {REFERENCE} | {reference_seconds:.0f} | - | - | - | - | - |")
     return "\n".join(lines) + "\n"
 
 
@@ -86,8 +86,10 @@ def main():
     args = parser.parse_args()
     config = load_config([REPO / "config.yaml"])
     spec = resolve_case(config, *CASE)
-    results = {q: case_runs(spec, root_seed=config["root_seed"], runs=args.runs, hermite_nodes=q) for q in OUTER_NODES}
-    text = effect_text(results, spec_nodes=spec["hermite_nodes"])
+    rules = {**RULES, REFERENCE: integration_rule(spec)}
+    seed = config["root_seed"]
+    results = {label: case_runs(spec, root_seed=seed, runs=args.runs, rule=rule) for label, rule in rules.items()}
+    text = effect_text(results)
     print(text)
     if args.readme:
         rewrite_readme_block(args.readme, text, markers=SPREAD_EFFECT_MARKERS)

@@ -322,4 +322,4 @@ def test_readme_lines_show_each_case_with_its_interval_and_sigma_star():
     assert f"1e-02: 4/4 [{by_sigma[0]['ci_lo']:.2f}, 1.00], 1e-01: 0/4 [0.00, {ci['ci_hi']:.2f}]" in text
     assert "n = 2: ln sigma* = -1.00 (+-0.10) -0.500 (+-0.050) Delta over 3 separations" in text
     assert "`mixture_K3_triangle` `exact`: K = 3 (polygon), d = 2" in text
-    assert "16 outer nodes against 40" in text and "loss 2.0e-06 relative, gradient 3.0e-04 absolute" in text
+    assert "spread tier 16 outer nodes" in text and "loss 2.0e-06 relative, gradient 3.0e-04 absolute" in text

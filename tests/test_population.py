@@ -5,6 +5,8 @@ References are computed from the paper's formulas in the original x-space
 brute-force tensor Gauss-Hermite rule in all d dimensions, never with the package's rule.
 """
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -15,11 +17,21 @@ from scipy.special import expit
 from scipy.stats import special_ortho_group
 
 from scorematch.population import (
+    hermite_grid,
     minibatch_loss_and_gradient,
+    points_summed,
     population_loss,
     population_loss_and_gradient,
+    quadrature_points,
 )
-from scorematch.quadrature import LineRule, gauss_hermite_standard, outer_node_counts
+from scorematch.quadrature import (
+    WEIGHT_CLASSES,
+    LineRule,
+    gauss_hermite_standard,
+    integrand_bound,
+    outer_node_counts,
+    outer_weight_classes,
+)
 
 RTOL = 1e-8
 
@@ -300,3 +312,87 @@ def test_outer_counts_are_clipped_to_the_cap_and_reject_larger_tiers():
     assert outer_node_counts(far, rule=LineRule(max_hermite_nodes=50))[0, 0] == 50
     with pytest.raises(ValueError, match="max_hermite_nodes"):
         LineRule(hermite_nodes=300)
+
+
+def test_outer_weight_classes_order_the_tensor_nodes_by_weight():
+    """Class c holds exactly the nodes whose product weight (numpy's tensor rule) lies within
+    2^-c .. 2^-(c+1) of the largest; the last class everything lighter."""
+    counts = np.array([37, 12])
+    _, weights = hermite_grid(counts)
+    classes = outer_weight_classes(counts, max_nodes=LineRule().max_hermite_nodes)
+    ratio = weights / weights.max()
+    last = WEIGHT_CLASSES - 1
+    inner = classes < last
+    # the tables' log2 and the product differ by rounding only
+    assert np.all(ratio[inner] <= 2.0 ** -classes[inner] * (1 + 1e-12))
+    assert np.all(ratio[inner] >= 2.0 ** -(classes[inner] + 1) * (1 - 1e-12))
+    assert np.all(ratio[~inner] <= 2.0**-last * (1 + 1e-12))
+    assert inner.any() and (~inner).any()
+
+
+def _integrands_at(coords, points, *, n_students):
+    """|loss integrand| (R, P), max-abs gradient and gradient-EM integrands (R, P), each at
+    single points (weight 1), computed from the paper's formulas directly."""
+    students, truth = coords[:, :n_students], coords[:, n_students:]
+    logits = np.einsum("rpk,rnk->rpn", points, students) - 0.5 * (students**2).sum(-1)[:, None]
+    w = np.exp(logits - logits.max(-1, keepdims=True))
+    w /= w.sum(-1, keepdims=True)
+    g = np.einsum("rpn,rnk->rpk", w, students)
+    h = np.zeros_like(g)
+    if truth.shape[1]:
+        t_logits = np.einsum("rpk,rnk->rpn", points, truth) - 0.5 * (truth**2).sum(-1)[:, None]
+        v = np.exp(t_logits - t_logits.max(-1, keepdims=True))
+        h = np.einsum("rpn,rnk->rpk", v / v.sum(-1, keepdims=True), truth)
+    e = g - h
+    curvature = np.einsum("rnk,rpk->rpn", students, e) - (g * e).sum(-1)[..., None]
+    offsets = points[:, :, None] - students[:, None]
+    gradient = 2 * (w[..., None] * e[:, :, None] + (w * curvature)[..., None] * offsets)
+    em = 2 * w[..., None] * g[:, :, None]
+    return (e**2).sum(-1), np.abs(gradient).max((-1, -2)), np.abs(em).max((-1, -2))
+
+
+@pytest.mark.parametrize("n_truth", [0, 3])
+def test_integrand_bound_holds_at_every_point_of_the_rule(n_truth):
+    """integrand_bound exceeds the loss, gradient and gradient-EM integrands at every point
+    the rule can place (spread, far and mixture-truth configurations)."""
+    rng = np.random.default_rng(11)
+    n_students = 4
+    coords = np.concatenate(
+        [rng.normal(scale=3.0, size=(6, n_students, 3)), rng.normal(scale=2.0, size=(6, n_truth, 3))], axis=1
+    )
+    rule = LineRule()
+    counts = np.array([30, 9])
+    sizes = (n_students, n_truth) if n_truth else None
+    points, weights = quadrature_points(coords, rule=rule, outer_nodes=counts, group_sizes=sizes)
+    bound = integrand_bound(coords, counts, rule=rule)
+    for values in _integrands_at(coords, points, n_students=n_students):
+        assert np.all(values.max(-1) <= bound)
+    # and not vacuously: within a few hundred of the largest value
+    assert np.all(bound <= 1e3 * _integrands_at(coords, points, n_students=n_students)[1].max(-1))
+
+
+TRUNCATION_STATES = {
+    "spread_k3": np.random.default_rng(3).normal(scale=0.7, size=(3, 5, 3)),
+    "soft_cluster_k3": np.concatenate(
+        [np.zeros((2, 1, 3)), np.array([6.0, 0.0, 0.0]) + np.random.default_rng(5).normal(size=(2, 4, 3))], axis=1
+    ),
+    "far_random_directions": np.stack([_far_random_directions(np.random.default_rng(s)) for s in range(2)]),
+}
+
+
+@pytest.mark.parametrize("name", list(TRUNCATION_STATES))
+def test_truncated_outer_sum_stays_within_its_error_of_the_full_tensor_rule(name):
+    """Leaving out the lightest outer nodes moves loss and gradient by at most
+    truncation_error of their scale (against the same rule summing every node), and it
+    does leave nodes out."""
+    mu = TRUNCATION_STATES[name]
+    mu_star = np.zeros(3)
+    rule = LineRule()
+    full = replace(rule, truncation_error=None)
+    loss, grad = population_loss_and_gradient(mu, mu_star, rule=rule)
+    full_loss, full_grad = population_loss_and_gradient(mu, mu_star, rule=full)
+    scale = np.minimum(full_loss, np.abs(full_grad).reshape(len(mu), -1).max(-1))
+    # twice: the error is bounded to first order (scale measured on the sums so far)
+    assert np.all(np.abs(loss - full_loss) <= 2 * rule.truncation_error * scale)
+    assert np.all(np.abs(grad - full_grad).reshape(len(mu), -1).max(-1) <= 2 * rule.truncation_error * scale)
+    assert np.all(points_summed(mu, mu_star, rule=rule) < points_summed(mu, mu_star, rule=full))

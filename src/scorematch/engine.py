@@ -6,9 +6,10 @@ in numpy, the readable reference this module is tested against: per run, the spa
 c_i = mu_i - mu* (leading singular direction first, numerical rank k), the adaptive
 crossing-aware Gauss-Legendre line rule on the leading axis and a tensor Gauss-Hermite
 rule on the other k - 1 axes with its own node count per axis
-(:func:`scorematch.quadrature.outer_node_counts`).  The tables come from the builders in
-:mod:`scorematch.quadrature` once per call (:func:`rule_tables`); panels of zero width
-are skipped (the numpy reference gives them weight zero).  Numbers agree with the
+(:func:`scorematch.quadrature.outer_node_counts`), summed by weight class heaviest first
+until the weight left is negligible (``LineRule.truncation_error``).  The tables come
+from the builders in :mod:`scorematch.quadrature` once per call (:func:`rule_tables`);
+panels of zero width are skipped (the numpy reference gives them weight zero).  Numbers agree with the
 reference up to rounding: the summation order differs and exp is evaluated by a
 vectorisable polynomial (within about an ulp).
 
@@ -44,9 +45,11 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from scorematch.quadrature import (
+    WEIGHT_CLASSES,
     LineRule,
     base_edges,
     crossings_kept,
+    gauss_hermite_log2_weights,
     gauss_hermite_tables,
     gauss_legendre,
     grading_offsets,
@@ -109,6 +112,8 @@ RuleTables = namedtuple(
         "pole_log_error",  # float: ln(1 / pole_error) of the soft-transition count (0: none)
         "hermite_nodes",  # (q_max + 1, q_max) row q: the q-node standard-normal Gauss-Hermite nodes
         "hermite_weights",  # (q_max + 1, q_max) and weights (zero padded); q_max the rule's cap
+        "hermite_log2_weights",  # (q_max + 1, q_max) log2 of the weights (-inf padded)
+        "truncation_error",  # float: the rule's truncation_error (-1: every outer node)
     ],
 )
 
@@ -142,6 +147,8 @@ def rule_tables(rule, *, group_sizes):
         pole_log_error(rule),
         hermite_nodes,
         hermite_weights,
+        gauss_hermite_log2_weights(rule.max_hermite_nodes),
+        -1.0 if rule.truncation_error is None else float(rule.truncation_error),
     )
 
 
@@ -878,8 +885,9 @@ def _integrate_span(coords, n_students, tables, work, acc, em_only):
     (rows [:n_students] the students, the rest a mixture truth's means).
 
     The line rule on axis 0 for each node of a tensor Gauss-Hermite rule on axes
-    1..k-1, each axis with its own node count (:func:`_outer_counts`; k = 1: one line,
-    weight 1).
+    1..k-1, each axis with its own node count (:func:`_outer_counts`), summed by weight
+    class with the rule's truncation (:func:`_outer_order`, :func:`_truncated`); k = 1:
+    one line, weight 1.
     """
     n, k = coords.shape
     span = work.span
@@ -887,27 +895,111 @@ def _integrate_span(coords, n_students, tables, work, acc, em_only):
     _half_squared_norms(coords, half_sq)
     origin = span.origin[:k]
     origin[:] = 0.0
+    if k == 1:
+        _accumulate_line(coords, n_students, half_sq, origin, 1.0, tables, work.line, work.nodes, acc, em_only)
+        return
     counts = span.counts[: k - 1]
     _outer_counts(coords, tables, counts)
-    n_lines = 1
-    for a in range(k - 1):
-        n_lines *= counts[a]
     index = span.index[: k - 1]
-    index[:] = 0
-    for _ in range(n_lines):
+    order, class_start, left = _outer_order(counts, tables)
+    bound = _integrand_bound(coords, counts, tables)
+    reduced = span.reduced[: n_students * k].reshape(n_students, k)
+    for c in range(WEIGHT_CLASSES):
+        if class_start[c] == class_start[c + 1]:
+            continue
+        for p in range(class_start[c], class_start[c + 1]):
+            # the tensor index of node order[p], last axis fastest
+            flat = order[p]
+            for a in range(k - 2, -1, -1):
+                index[a] = flat % counts[a]
+                flat //= counts[a]
+            weight = 1.0
+            for a in range(k - 1):
+                origin[a + 1] = tables.hermite_nodes[counts[a], index[a]]
+                weight *= tables.hermite_weights[counts[a], index[a]]
+            _accumulate_line(coords, n_students, half_sq, origin, weight, tables, work.line, work.nodes, acc, em_only)
+        if _truncated(coords, acc, em_only, reduced, left[c] * bound, tables.truncation_error):
+            return
+
+
+@_inlined
+def _outer_order(counts, tables):
+    """The outer tensor nodes by weight class (as :func:`scorematch.quadrature.outer_weight_classes`,
+    same arithmetic): order (N,) the flat tensor indices (last axis fastest) class by class,
+    each class in index order; class_start (WEIGHT_CLASSES + 1,) where each class starts in
+    order; left (WEIGHT_CLASSES,) the weight of the classes after each one."""
+    m = counts.shape[0]
+    n_nodes = 1
+    largest = 0.0
+    for a in range(m):
+        n_nodes *= counts[a]
+        axis_max = -np.inf
+        for i in range(counts[a]):
+            axis_max = max(axis_max, tables.hermite_log2_weights[counts[a], i])
+        largest += axis_max
+    classes = np.empty(n_nodes, dtype=np.int64)
+    class_weight = np.zeros(WEIGHT_CLASSES)
+    class_start = np.zeros(WEIGHT_CLASSES + 1, dtype=np.int64)
+    for flat in range(n_nodes):
+        log2_weight = 0.0
         weight = 1.0
-        for a in range(k - 1):
-            origin[a + 1] = tables.hermite_nodes[counts[a], index[a]]
-            weight *= tables.hermite_weights[counts[a], index[a]]
-        _accumulate_line(coords, n_students, half_sq, origin, weight, tables, work.line, work.nodes, acc, em_only)
-        # next tensor index, last axis fastest (numpy's meshgrid "ij" order)
-        a = k - 2
-        while a >= 0:
-            index[a] += 1
-            if index[a] < counts[a]:
-                break
-            index[a] = 0
-            a -= 1
+        rest = flat
+        stride = n_nodes
+        for a in range(m):
+            stride //= counts[a]
+            i = rest // stride
+            rest -= i * stride
+            log2_weight += tables.hermite_log2_weights[counts[a], i]
+            weight *= tables.hermite_weights[counts[a], i]
+        c = min(math.floor(largest - log2_weight), WEIGHT_CLASSES - 1)
+        classes[flat] = c
+        class_weight[c] += weight
+        class_start[c + 1] += 1
+    for c in range(WEIGHT_CLASSES):
+        class_start[c + 1] += class_start[c]
+    filled = class_start[:WEIGHT_CLASSES].copy()
+    order = np.empty(n_nodes, dtype=np.int64)
+    for flat in range(n_nodes):
+        c = classes[flat]
+        order[filled[c]] = flat
+        filled[c] += 1
+    left = np.zeros(WEIGHT_CLASSES)
+    for c in range(WEIGHT_CLASSES - 2, -1, -1):
+        left[c] = left[c + 1] + class_weight[c + 1]
+    return order, class_start, left
+
+
+@_inlined
+def _integrand_bound(coords, counts, tables):
+    """The bound of :func:`scorematch.quadrature.integrand_bound` for coords (n, k) and the
+    outer counts (k - 1,), same arithmetic."""
+    reach_sq = 0.0
+    for a in range(counts.shape[0]):
+        node = tables.hermite_nodes[counts[a], counts[a] - 1]
+        reach_sq += node * node
+    reach = tables.half_width + math.sqrt(reach_sq)
+    m = 0.0
+    for i in range(coords.shape[0]):
+        s = 0.0
+        for j in range(coords.shape[1]):
+            s += coords[i, j] * coords[i, j]
+        m = max(m, math.sqrt(s))
+    return 8.0 * (1.0 + m) ** 2 * (1.0 + m + reach)
+
+
+@_inlined
+def _truncated(coords, acc, em_only, reduced, left_bound, truncation_error):
+    """Whether the outer sum may stop: left_bound (weight left times the integrand bound) at
+    most truncation_error times min(loss, largest |direction| entry) of the sums so far
+    (truncation_error < 0: never).  reduced (n_students, k): work for the direction."""
+    if truncation_error < 0.0:
+        return False
+    loss = _reduced_result(coords, acc, em_only, reduced)
+    largest = 0.0
+    for i in range(reduced.shape[0]):
+        for j in range(reduced.shape[1]):
+            largest = max(largest, abs(reduced[i, j]))
+    return left_bound <= truncation_error * min(abs(loss), largest)
 
 
 @_compiled

@@ -85,10 +85,11 @@ def integration_rule(spec):
     return LineRule(hermite_nodes=spec["hermite_nodes"])
 
 
-def run_specification(spec, *, root_seed, name, on_record=None, on_diverge=None):
+def run_specification(spec, *, root_seed, name, on_record=None, on_diverge=None, rule=None):
     """Run one case: initialise every run, descend, record and classify.
 
     name: the experiment/case name that, with root_seed, keys every run's streams.
+    rule: the integration rule (default the spec's, :func:`integration_rule`).
     Returns a dict of arrays: tau (T,), loss (R, T), distance (R, T, n), norm (R, T, n),
     initial (R, n, d), final (R, n, d), centre (R, T, d), spread (R, T), target (d,),
     n_converged (R,), outcome (R,), diverged_at (R,).
@@ -97,7 +98,7 @@ def run_specification(spec, *, root_seed, name, on_record=None, on_diverge=None)
     runs = spec["runs"]
     mu_star = target_vector(spec)
     initial = initial_parameters(spec, run_generators(root_seed, name, n_runs=runs, stream=STREAM_INIT))
-    rule = integration_rule(spec)
+    rule = integration_rule(spec) if rule is None else rule
     generators = None
     dynamics = EXACT
     if spec["mode"] == "minibatch":

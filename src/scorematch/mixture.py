@@ -143,8 +143,9 @@ REFERENCE_RULE = LineRule(hermite_nodes=40, hermite_schedule=())
 
 
 def rule_accuracy(mu, means, *, rule, reference=REFERENCE_RULE):
-    """How far the integration rule is from a finer one at these states (k >= 2 is not
-    population-exact for spread-out configurations; k = 1 is, and gives zeros up to rounding).
+    """How far the integration rule is from a finer one at these states (the reference: at
+    least 40 outer nodes on every axis; k = 1 has no outer axis and gives zeros up to
+    rounding).
 
     mu: (R, n, d); means: (K, d).  Returns (3,): the largest over the runs of the relative
     loss difference |L - L_ref| / |L_ref|, of the relative gradient difference

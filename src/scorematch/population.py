@@ -18,18 +18,21 @@ with the deterministic rule of :mod:`scorematch.quadrature`.
 import numpy as np
 
 from scorematch.quadrature import (
+    WEIGHT_CLASSES,
     LineRule,
     crossings_kept,
     gauss_hermite_standard,
+    integrand_bound,
     line_nodes,
     outer_node_counts,
+    outer_weight_classes,
 )
 
 # Largest number of (run, point, component) entries handled in one array operation;
 # bounds memory at a few hundred MB while keeping numpy's per-call overhead small.
 _CHUNK_ENTRIES = 400_000
-# A run with at most this many outer slices (16^3) is integrated in one pass; a run with
-# more (large soft-transition counts) is summed over blocks of this many slices.
+# Outer slices integrated in one pass: a run with more (large soft-transition counts) is
+# integrated alone, over blocks of this many slices.
 _SLICE_BLOCK = 4096
 
 
@@ -188,20 +191,38 @@ def integrate_in_span(mu, mu_star, integrand, *, rule, group_sizes=None):
 
 
 def _integrate_runs(coords, integrand, rule, counts, group_sizes):
-    """integrand's sums for the runs coords (r, n, k) sharing the outer counts (k - 1,):
-    in one pass, or (more than _SLICE_BLOCK outer slices) summed over blocks of slices."""
-    n_slices = int(np.prod(counts))
-    if n_slices <= _SLICE_BLOCK:
-        points, weights = quadrature_points(coords, rule=rule, outer_nodes=counts, group_sizes=group_sizes)
-        return integrand(coords, points, weights)
+    """integrand's sums for the runs coords (r, n, k) sharing the outer counts (k - 1,).
+
+    The outer nodes are summed by weight class, heaviest first (blocks of at most
+    _SLICE_BLOCK slices); after each class a run stops once the weight left times
+    :func:`scorematch.quadrature.integrand_bound` is at most rule.truncation_error times
+    the scale of its sums (see :class:`scorematch.quadrature.LineRule`).
+    """
+    _, outer_weights = hermite_grid(counts)
+    classes = outer_weight_classes(counts, max_nodes=rule.max_hermite_nodes)
+    class_weight = np.bincount(classes, weights=outer_weights, minlength=WEIGHT_CLASSES)
+    # weight of the classes after each one, summed from the lightest up
+    left = np.zeros(WEIGHT_CLASSES)
+    for c in range(WEIGHT_CLASSES - 2, -1, -1):
+        left[c] = left[c + 1] + class_weight[c + 1]
+    bound = integrand_bound(coords, counts, rule=rule)
+    active = np.ones(len(coords), dtype=bool)
     scalar, vectors = 0.0, 0.0
-    for start in range(0, n_slices, _SLICE_BLOCK):
-        block = slice(start, start + _SLICE_BLOCK)
-        points, weights = quadrature_points(
-            coords, rule=rule, outer_nodes=counts, group_sizes=group_sizes, slices=block
-        )
-        block_scalar, block_vectors = integrand(coords, points, weights)
-        scalar, vectors = scalar + block_scalar, vectors + block_vectors
+    for c in np.unique(classes):
+        if not active.any():
+            break
+        members = np.flatnonzero(classes == c)
+        for start in range(0, len(members), _SLICE_BLOCK):
+            block = members[start : start + _SLICE_BLOCK]
+            points, weights = quadrature_points(
+                coords, rule=rule, outer_nodes=counts, group_sizes=group_sizes, slices=block
+            )
+            block_scalar, block_vectors = integrand(coords, points, weights)
+            scalar = scalar + np.where(active, block_scalar, 0.0)
+            vectors = vectors + np.where(active[:, None, None], block_vectors, 0.0)
+        if rule.truncation_error is not None:
+            scale = np.minimum(np.abs(scalar), np.abs(vectors).max(axis=(1, 2)))
+            active &= ~(left[c] * bound <= rule.truncation_error * scale)
     return scalar, vectors
 
 
@@ -215,6 +236,20 @@ def population_loss_and_gradient(mu, mu_star, *, rule=LineRule()):
     Returns loss (R,) and gradient (R, n, d), float64.
     """
     return integrate_in_span(mu, mu_star, loss_and_gradient_on_points, rule=rule)
+
+
+def points_summed(mu, mu_star, *, rule=LineRule()):
+    """Integration points of positive weight the rule sums for each run (the compiled
+    engine sums the same ones): (R,) int64 from mu (R, n, d), mu_star (d,) or (R, d)."""
+    counts = np.zeros(len(mu), dtype=np.int64)
+    for r in range(len(mu)):
+
+        def counted(coords, points, weights, r=r):
+            counts[r] += int((weights > 0).sum())
+            return loss_and_gradient_on_points(coords, points, weights)
+
+        integrate_in_span(mu[r : r + 1], np.broadcast_to(mu_star, (len(mu), mu.shape[-1]))[r], counted, rule=rule)
+    return counts
 
 
 def population_loss(mu, mu_star, *, rule=LineRule()):

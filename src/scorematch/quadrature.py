@@ -14,7 +14,9 @@ of the C_i, along which the sharp transitions lie) uses the adaptive line rule p
 the remaining k - 1 axes a tensor Gauss-Hermite rule with its own node count per axis
 (:func:`outer_node_counts`).  The slice integral is smooth in the outer coordinates
 because the inner rule resolves the transition exactly; what is left across an outer axis
-are the soft transitions between parameters that differ along it.
+are the soft transitions between parameters that differ along it.  The outer nodes of smallest
+weight are left out while their weight, times a bound on the integrand, is negligible
+against the result (:func:`outer_weight_classes`, :func:`integrand_bound`).
 """
 
 import math
@@ -70,6 +72,12 @@ class LineRule:
     max_hermite_nodes: the most nodes on one outer axis; a larger count is clipped to it.
         200 keeps numpy's Gauss-Hermite tables accurate (they are to 1e-15 up to about
         300 nodes and overflow beyond 360).
+    truncation_error: the outer tensor nodes are summed by weight class, heaviest first
+        (:func:`outer_weight_classes`), and a run stops after the first class past which
+        the weight left, times a bound on the integrand (:func:`integrand_bound`), is at
+        most truncation_error times the scale of its sums so far (the smaller of |scalar|
+        and the largest |vector| entry).  The sums left out then change the result by at
+        most truncation_error times its own scale (to first order).  None sums every node.
     """
 
     half_width: float = 11.0
@@ -82,6 +90,7 @@ class LineRule:
     hermite_schedule: tuple[tuple[float, int], ...] = ((0.03, 3), (0.08, 6), (0.15, 8))
     pole_error: float | None = 1e-10
     max_hermite_nodes: int = 200
+    truncation_error: float | None = 1e-10
 
     def __post_init__(self):
         largest = max([self.hermite_nodes] + [nodes for _, nodes in self.hermite_schedule])
@@ -108,6 +117,14 @@ def gauss_hermite_tables(max_nodes):
     for q in range(1, max_nodes + 1):
         nodes[q, :q], weights[q, :q] = gauss_hermite_standard(q)
     return nodes, weights
+
+
+@lru_cache(maxsize=4)
+def gauss_hermite_log2_weights(max_nodes):
+    """log2 of :func:`gauss_hermite_tables`' weights (max_nodes + 1, max_nodes), -inf in the
+    padding: the weight classes of the outer nodes are sums of these, in axis order."""
+    with np.errstate(divide="ignore"):
+        return np.log2(gauss_hermite_tables(max_nodes)[1])
 
 
 def gauss_legendre(rule):
@@ -180,6 +197,49 @@ def outer_node_counts(outer_coords, *, rule, group_sizes=None):
         model = np.ceil((pole_log_error(rule) / (2.0 * delta)) ** 2)
     model = np.where(np.isfinite(steepness), np.minimum(model, rule.max_hermite_nodes), 0.0)
     return np.maximum(tier, model.astype(np.int64))
+
+
+# Weight classes of the outer tensor nodes: class c holds the nodes whose product weight is
+# within a factor 2^-c .. 2^-(c+1) of the largest; the last class takes every lighter node
+# (at most 200^2 nodes below 2^-64 of the largest weigh less than 1e-14 of it together).
+WEIGHT_CLASSES = 65
+
+
+def outer_weight_classes(counts, *, max_nodes):
+    """Weight class (see WEIGHT_CLASSES) of every node of the tensor Gauss-Hermite rule with
+    counts (m,) nodes per axis, in :func:`scorematch.population.hermite_grid`'s order (last
+    axis fastest): floor(L_max - L) clipped to WEIGHT_CLASSES - 1, with L the node's log2
+    weight summed in axis order and L_max the sum of the axes' largest.  max_nodes: the
+    rule's max_hermite_nodes (the table the compiled engine reads).  Returns (prod(counts),)
+    int64.
+    """
+    table = gauss_hermite_log2_weights(max_nodes)
+    log2_weight = np.zeros(1)
+    largest = 0.0
+    for q in counts:
+        axis = table[int(q), : int(q)]
+        log2_weight = (log2_weight[:, None] + axis[None, :]).ravel()
+        largest += axis.max()
+    return np.minimum(np.floor(largest - log2_weight), WEIGHT_CLASSES - 1).astype(np.int64)
+
+
+def integrand_bound(coords, counts, *, rule):
+    """A bound on the integrands' absolute values at every point of the rule: (R,) from
+    coords (R, n, k) (every softmax group's rows) and the outer counts (k - 1,).
+
+    With m = max_i |c_i| the softmax means g, h lie in the ball of radius m, so the
+    residual |e| = |g - h| <= 2 m, the loss integrand |e|^2 <= 4 m^2, the gradient's
+    2 |w_i e + w_i ((c_i - g) . e) (z - c_i)| <= 4 m + 8 m^2 (|z| + m) and gradient EM's
+    2 |w_i g| <= 2 m; |z| <= H = half_width + the norm of the outer nodes' largest
+    coordinates.  8 (1 + m)^2 (1 + m + H) exceeds each.
+    """
+    nodes = gauss_hermite_tables(rule.max_hermite_nodes)[0]
+    reach_sq = 0.0
+    for q in counts:
+        reach_sq += nodes[int(q), int(q) - 1] ** 2
+    reach = rule.half_width + math.sqrt(reach_sq)
+    m = np.sqrt((np.asarray(coords, dtype=np.float64) ** 2).sum(-1)).max(-1)
+    return 8.0 * (1.0 + m) ** 2 * (1.0 + m + reach)
 
 
 def crossing_points(intercepts, slopes):

@@ -127,7 +127,10 @@ def _rule_text(rows, hermite_nodes):
             f"{max(e['gradient_absolute'] for e in errors):.1e} absolute "
             f"({max(e['gradient_relative'] for e in errors):.1e} relative)"
         )
-    return f"integration rule with {hermite_nodes} outer nodes against 40, largest over the runs: " + "; ".join(parts)
+    return (
+        f"integration rule (spread tier {hermite_nodes} outer nodes, per-axis counts, truncated outer sum) "
+        "against a finer one (at least 40 outer nodes per axis), largest over the runs: " + "; ".join(parts)
+    )
 
 
 def mixture_lines(sections):

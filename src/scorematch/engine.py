@@ -897,7 +897,19 @@ def _integrate_span(coords, n_students, tables, work, acc, em_only):
     origin[:] = 0.0
     if k == 1:
         _accumulate_line(coords, n_students, half_sq, origin, 1.0, tables, work.line, work.nodes, acc, em_only)
-        return
+    else:
+        _integrate_outer(coords, n_students, tables, work, acc, em_only)
+
+
+@_compiled
+def _integrate_outer(coords, n_students, tables, work, acc, em_only):
+    """The k >= 2 part of :func:`_integrate_span` (compiled on its own, so that its work
+    arrays, allocated per call, stay off the k = 1 path): the outer nodes by weight class,
+    each a line through its origin, until the rule's truncation stops the sum."""
+    n, k = coords.shape
+    span = work.span
+    half_sq = span.half_sq
+    origin = span.origin[:k]
     counts = span.counts[: k - 1]
     _outer_counts(coords, tables, counts)
     index = span.index[: k - 1]

@@ -198,6 +198,9 @@ def _integrate_runs(coords, integrand, rule, counts, group_sizes):
     :func:`scorematch.quadrature.integrand_bound` is at most rule.truncation_error times
     the scale of its sums (see :class:`scorematch.quadrature.LineRule`).
     """
+    if len(counts) == 0:  # k = 1: one line, no outer nodes to leave out
+        points, weights = quadrature_points(coords, rule=rule, outer_nodes=counts, group_sizes=group_sizes)
+        return integrand(coords, points, weights)
     _, outer_weights = hermite_grid(counts)
     classes = outer_weight_classes(counts, max_nodes=rule.max_hermite_nodes)
     class_weight = np.bincount(classes, weights=outer_weights, minlength=WEIGHT_CLASSES)

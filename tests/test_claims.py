@@ -174,6 +174,18 @@ def test_a_drift_away_from_the_threshold_keeps_the_verdict():
     assert evaluate(CLAIMS["thm2_1_rate"], "t5.5", fast, SETTINGS)["status"] == "holds"
 
 
+def test_a_moving_tail_never_fails():
+    # L = tau^-0.3 (1 + (3e4 / tau)^2): the local slope flattens from -2.1 (1e4) towards
+    # -0.3, away from Thm 3.5's bound but still moving: no failure, inconclusive
+    t = tau()
+    flattening = measured(fit=curve_fit(t**-0.3 * (1.0 + (3e4 / t) ** 2)))
+    row = evaluate(CLAIMS["thm3_5_rate"], "M6", flattening, SETTINGS)
+    assert row["status"] == "inconclusive" and "a failure needs a settled tail" in row["reason"]
+    # the same tail settled at -0.3 fails
+    settled = measured(fit=curve_fit(t**-0.3))
+    assert evaluate(CLAIMS["thm3_5_rate"], "M6", settled, SETTINGS)["status"] == "fails"
+
+
 def test_fig1_slope_after_warm_up_holds():
     t = tau()
     row = evaluate(CLAIMS["fig1_slope"], "M6", measured(fit=curve_fit((1.0 + (30.0 / t) ** 2) / t)), SETTINGS)

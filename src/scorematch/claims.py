@@ -9,7 +9,8 @@ case's measurements into a row with one of four states:
 - ``holds`` / ``fails``: inside every hypothesis and the measurement is conclusive;
 - ``outside``: a hypothesis does not hold (the reason names it and its measured value);
 - ``inconclusive``: the reason names why (the tail's local slope still moves towards the
-  threshold by more than ``slope_drift_tol``; the confidence interval contains the
+  threshold by more than ``slope_drift_tol``, or in any direction where the claim would
+  fail; the confidence interval contains the
   threshold, i.e. too few seeds; runs still undecided or a grid too short, i.e. too few
   steps).
 
@@ -528,20 +529,22 @@ def measured_on(claim, experiment_cases):
 _COMPARE = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt, "==": operator.eq}
 
 
-def _drift_reason(claim, value, threshold, fit, tol):
+def _drift_reason(claim, value, threshold, fit, tol, *, holds):
     """Why a rate value is not conclusive yet (None if it is): its local slope still moves
     by more than tol across the tail window, towards the threshold (or at all, for a
-    two-sided quantity)."""
+    two-sided quantity), or in any direction when the claim would fail (a short tail whose
+    slope still moves is no failure)."""
     start, end = fit["slope_start"], fit["slope_end"]
     if start is None or end is None:
         return "too few steps: no local slope inside the tail window"
     change = end - start
     two_sided = claim.measure is _slope_deviation
     toward = two_sided or (threshold - value) * change > 0
-    if abs(change) > tol and toward:
+    if abs(change) > tol and (toward or not holds):
+        where = "towards the threshold" if toward else "a failure needs a settled tail"
         return (
             f"local slope still moves from {start:.4g} to {end:.4g} across the tail window "
-            f"(change {change:+.3g}, tolerance {tol:g}), towards the threshold"
+            f"(change {change:+.3g}, tolerance {tol:g}), {where}"
         )
     return None
 
@@ -590,11 +593,11 @@ def evaluate(claim, case, measured, settings):
                 f"contains the threshold {threshold:g}"
             ),
         }
+    holds = compare(value, threshold)
     if claim.rate:
-        reason = _drift_reason(claim, value, threshold, measured["fit"], settings["slope_drift_tol"])
+        reason = _drift_reason(claim, value, threshold, measured["fit"], settings["slope_drift_tol"], holds=holds)
         if reason is not None:
             return row | {"status": "inconclusive", "reason": reason}
-    holds = compare(value, threshold)
     return row | {
         "status": "holds" if holds else "fails",
         "reason": f"{value:.4g} {claim.comparator} {threshold:g} is {str(holds).lower()}",

@@ -107,8 +107,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from far_class_rules import span_coordinates  # noqa: E402
 from span_accuracy import REFERENCES, case_names, relative_errors  # noqa: E402
 
-from scorematch.population import loss_and_gradient_on_points  # noqa: E402
-from scorematch.quadrature import LineRule, gauss_hermite_standard, line_nodes, outer_node_counts  # noqa: E402
+from scorematch.population import hermite_grid, loss_and_gradient_on_points  # noqa: E402
+from scorematch.quadrature import LineRule, line_nodes, outer_node_counts  # noqa: E402
 
 EPS_MODEL = 1e-10
 Q_FLOOR = 3
@@ -160,16 +160,6 @@ def two_term_counts(steepness):
 def remainder_term(q, s):
     """q! / (2q)! s^(2q) for s > 0 (computed in logs)."""
     return np.exp(lgamma(q + 1) - lgamma(2 * q + 1) + 2 * q * np.log(s))
-
-
-def hermite_tensor(counts):
-    """Tensor Gauss-Hermite rule with counts[j] nodes on axis j: nodes (S, m), weights (S,)."""
-    rules = [gauss_hermite_standard(int(q)) for q in counts]
-    nodes = np.stack(np.meshgrid(*[x for x, _ in rules], indexing="ij"), -1).reshape(-1, len(counts))
-    weights = np.ones(len(nodes))
-    for axis_weights in np.meshgrid(*[w for _, w in rules], indexing="ij"):
-        weights = weights * axis_weights.ravel()
-    return nodes, weights
 
 
 def slice_rule_points(coords, outer_nodes, outer_weights):
@@ -242,7 +232,7 @@ def candidate_counts(coords):
 
 def outer_rule(coords, counts, *, prune, default_scale):
     """Outer nodes (S, k - 1) and weights (S,) of a candidate (see the module docstring)."""
-    nodes, weights = hermite_tensor(counts)
+    nodes, weights = hermite_grid(counts)
     if not prune:
         return nodes, weights
     return pruned(nodes, weights, budget=PRUNE_EPS * default_scale / integrand_scale(coords, nodes))
@@ -269,7 +259,7 @@ def case_rows(name):
     """Per candidate of case name: (outer nodes label, points or None, loss err, grad err)."""
     mu, mu_star = REFERENCES[f"{name}/mu"], REFERENCES[f"{name}/mu_star"]
     coords, basis = span_coordinates(mu, mu_star)
-    default_nodes, default_weights = hermite_tensor(default_counts(coords[:, 1:]))
+    default_nodes, default_weights = hermite_grid(default_counts(coords[:, 1:]))
     loss, grad, default_points = integrate_outer_rule(coords, default_nodes, default_weights)
     rows = {"default": ("tier", default_points, *relative_errors(name, loss, grad @ basis))}
     scale = min(loss, np.abs(grad).max())

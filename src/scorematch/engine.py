@@ -906,7 +906,7 @@ def _integrate_outer(coords, n_students, tables, work, acc, em_only):
     """The k >= 2 part of :func:`_integrate_span` (compiled on its own, so that its work
     arrays, allocated per call, stay off the k = 1 path): the outer nodes by weight class,
     each a line through its origin, until the rule's truncation stops the sum."""
-    n, k = coords.shape
+    k = coords.shape[1]
     span = work.span
     half_sq = span.half_sq
     origin = span.origin[:k]

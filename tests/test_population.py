@@ -5,6 +5,7 @@ References are computed from the paper's formulas in the original x-space
 brute-force tensor Gauss-Hermite rule in all d dimensions, never with the package's rule.
 """
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
@@ -27,10 +28,15 @@ from scorematch.population import (
 from scorematch.quadrature import (
     WEIGHT_CLASSES,
     LineRule,
+    exponent_classes,
     gauss_hermite_standard,
     integrand_bound,
+    outer_line_rule,
     outer_node_counts,
     outer_weight_classes,
+    tensor_reach,
+    transition_meetings,
+    uses_outer_line_rule,
 )
 
 RTOL = 1e-8
@@ -228,6 +234,8 @@ COMPILED_CASES = {
     "spread_k2": np.random.default_rng(2).normal(scale=1.0, size=(3, 4, 2)),
     "spread_k3": np.random.default_rng(3).normal(scale=0.7, size=(3, 5, 3)),
     "far_random_directions": np.stack([_far_random_directions(np.random.default_rng(s)) for s in range(3)]),
+    # k = 2 beyond the outer node cap: the outer line rule
+    "far_random_directions_d2": np.stack([_far_random_directions(np.random.default_rng(s), d=2) for s in range(3)]),
     "wide_d6": np.random.default_rng(4).normal(scale=0.5, size=(2, 3, 6)),
 }
 
@@ -352,23 +360,94 @@ def _integrands_at(coords, points, *, n_students):
 
 
 @pytest.mark.parametrize("n_truth", [0, 3])
-def test_integrand_bound_holds_at_every_point_of_the_rule(n_truth):
+@pytest.mark.parametrize("outer_rule", ["tensor", "line"])
+def test_integrand_bound_holds_at_every_point_of_the_rule(n_truth, outer_rule):
     """integrand_bound exceeds the loss, gradient and gradient-EM integrands at every point
-    the rule can place (spread, far and mixture-truth configurations)."""
+    the rule can place (spread, far and mixture-truth configurations; the tensor
+    Gauss-Hermite outer rule in k = 3 and the outer line rule in k = 2)."""
     rng = np.random.default_rng(11)
     n_students = 4
+    k = 3 if outer_rule == "tensor" else 2
     coords = np.concatenate(
-        [rng.normal(scale=3.0, size=(6, n_students, 3)), rng.normal(scale=2.0, size=(6, n_truth, 3))], axis=1
+        [rng.normal(scale=3.0, size=(6, n_students, k)), rng.normal(scale=2.0, size=(6, n_truth, k))], axis=1
     )
     rule = LineRule()
-    counts = np.array([30, 9])
     sizes = (n_students, n_truth) if n_truth else None
-    points, weights = quadrature_points(coords, rule=rule, outer_nodes=counts, group_sizes=sizes)
-    bound = integrand_bound(coords, counts, rule=rule)
-    for values in _integrands_at(coords, points, n_students=n_students):
-        assert np.all(values.max(-1) <= bound)
-    # and not vacuously: within a few hundred of the largest value
-    assert np.all(bound <= 1e3 * _integrands_at(coords, points, n_students=n_students)[1].max(-1))
+    if outer_rule == "tensor":
+        counts = np.array([30, 9])
+        outer, outer_weights = hermite_grid(counts)
+        runs = [(coords, outer, outer_weights, tensor_reach(counts, rule=rule))]
+    else:
+        runs = []
+        for r in range(len(coords)):
+            nodes, weights = outer_line_rule(coords[r], rule=rule, group_sizes=sizes)
+            runs.append((coords[r : r + 1], nodes[:, None], weights, rule.half_width + np.abs(nodes).max()))
+    for run_coords, outer, outer_weights, reach in runs:
+        points, _ = quadrature_points(
+            run_coords, rule=rule, outer=outer, outer_weights=outer_weights, group_sizes=sizes
+        )
+        assert np.sqrt((points**2).sum(-1)).max() <= reach
+        bound = integrand_bound(run_coords, reach=reach)
+        values = _integrands_at(run_coords, points, n_students=n_students)
+        for value in values:
+            assert np.all(value.max(-1) <= bound)
+        # and not vacuously: within a few hundred of the largest value
+        assert np.all(bound <= 1e3 * values[1].max(-1))
+
+
+def test_outer_line_rule_is_taken_for_k2_beyond_the_cap_only():
+    """k = 2 with a pair farther apart across the outer axis than the cap's Gauss-Hermite
+    rule resolves takes the outer line rule; below the cap, and always in k = 3, the
+    tensor Gauss-Hermite rule."""
+    rule = LineRule()
+    # the steepness at which the soft-transition count reaches the cap
+    limit = 2.0 * np.pi * np.sqrt(rule.max_hermite_nodes) / np.log(1.0 / rule.pole_error)
+    below = np.array([[[0.0], [0.99 * limit]]])
+    beyond = np.array([[[0.0], [1.01 * limit]]])
+    assert not uses_outer_line_rule(below, rule=rule)[0]
+    assert uses_outer_line_rule(beyond, rule=rule)[0]
+    assert not uses_outer_line_rule(np.concatenate([beyond, beyond], axis=-1), rule=rule)[0]
+    # a pair split across two softmax groups is no transition
+    assert not uses_outer_line_rule(beyond, rule=rule, group_sizes=(1, 1))[0]
+    assert not uses_outer_line_rule(beyond, rule=replace(rule, pole_error=None))[0]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_transition_meetings_are_the_envelope_junctions(seed):
+    """In one softmax group two visible transitions meet only where three logits tie on the
+    upper envelope (four-way ties are not generic): the meetings' locations are the
+    junctions of the diagram, found here by solving every triple's tie directly."""
+    rng = np.random.default_rng(seed)
+    coords = rng.normal(scale=4.0, size=(6, 2))
+    half_sq = 0.5 * (coords**2).sum(-1)
+    junctions = []
+    for a, b, c in itertools.combinations(range(len(coords)), 3):
+        matrix = np.array([coords[a] - coords[b], coords[a] - coords[c]])
+        y = np.linalg.solve(matrix, [half_sq[a] - half_sq[b], half_sq[a] - half_sq[c]])
+        # tied by construction: a junction when no other logit is larger there
+        if set(np.argsort(coords @ y - half_sq)[-3:]) == {a, b, c}:
+            junctions.append(y[1])
+    location, steepness = transition_meetings(coords)
+    assert len(junctions) >= 2
+    # each junction is met by each of its three pairs of transitions
+    assert len(location) == 3 * len(junctions)
+    np.testing.assert_allclose(np.sort(location), np.sort(np.repeat(junctions, 3)), rtol=1e-12, atol=1e-12)
+    assert np.all(steepness >= 0)
+
+
+def test_exponent_classes_bin_weights_by_factors_of_two():
+    """Class c holds weights within 2^-(c+1) .. 2^-(c-1) of the largest; the last class
+    everything lighter."""
+    weights = np.exp(-np.linspace(0.0, 60.0, 400))
+    classes = exponent_classes(weights)
+    ratio = weights / weights.max()
+    last = WEIGHT_CLASSES - 1
+    inner = classes < last
+    assert np.all(ratio[inner] <= 2.0 ** -(classes[inner] - 1))
+    assert np.all(ratio[inner] > 2.0 ** -(classes[inner] + 1))
+    assert np.all(ratio[~inner] <= 2.0 ** -(last - 1))
+    assert inner.any() and (~inner).any()
+    assert np.all(np.diff(classes) >= 0)
 
 
 TRUNCATION_STATES = {
@@ -377,6 +456,7 @@ TRUNCATION_STATES = {
         [np.zeros((2, 1, 3)), np.array([6.0, 0.0, 0.0]) + np.random.default_rng(5).normal(size=(2, 4, 3))], axis=1
     ),
     "far_random_directions": np.stack([_far_random_directions(np.random.default_rng(s)) for s in range(2)]),
+    "far_random_directions_d2": np.stack([_far_random_directions(np.random.default_rng(s), d=2) for s in range(2)]),
 }
 
 
@@ -386,7 +466,7 @@ def test_truncated_outer_sum_stays_within_its_error_of_the_full_tensor_rule(name
     truncation_error of their scale (against the same rule summing every node), and it
     does leave nodes out."""
     mu = TRUNCATION_STATES[name]
-    mu_star = np.zeros(3)
+    mu_star = np.zeros(mu.shape[-1])
     rule = LineRule()
     full = replace(rule, truncation_error=None)
     loss, grad = population_loss_and_gradient(mu, mu_star, rule=rule)

@@ -6,8 +6,9 @@ in numpy, the readable reference this module is tested against: per run, the spa
 c_i = mu_i - mu* (leading singular direction first, numerical rank k), the adaptive
 crossing-aware Gauss-Legendre line rule on the leading axis and a tensor Gauss-Hermite
 rule on the other k - 1 axes with its own node count per axis
-(:func:`scorematch.quadrature.outer_node_counts`), summed by weight class heaviest first
-until the weight left is negligible (``LineRule.truncation_error``).  The tables come
+(:func:`scorematch.quadrature.outer_node_counts`), or for k = 2 beyond the count's cap
+the outer line rule (:func:`scorematch.quadrature.outer_line_rule`), summed by weight
+class heaviest first until the weight left is negligible (``LineRule.truncation_error``).  The tables come
 from the builders in :mod:`scorematch.quadrature` once per call (:func:`rule_tables`);
 panels of zero width are skipped (the numpy reference gives them weight zero).  Numbers agree with the
 reference up to rounding: the summation order differs and exp is evaluated by a
@@ -114,6 +115,7 @@ RuleTables = namedtuple(
         "hermite_weights",  # (q_max + 1, q_max) and weights (zero padded); q_max the rule's cap
         "hermite_log2_weights",  # (q_max + 1, q_max) log2 of the weights (-inf padded)
         "truncation_error",  # float: the rule's truncation_error (-1: every outer node)
+        "outer_line",  # bool: k = 2 beyond the cap takes the outer line rule
     ],
 )
 
@@ -149,6 +151,7 @@ def rule_tables(rule, *, group_sizes):
         hermite_weights,
         gauss_hermite_log2_weights(rule.max_hermite_nodes),
         -1.0 if rule.truncation_error is None else float(rule.truncation_error),
+        bool(rule.outer_line),
     )
 
 
@@ -850,9 +853,11 @@ def _half_squared_norms(c, out):
 def _outer_counts(coords, tables, counts):
     """counts[j - 1] <- Gauss-Hermite nodes on outer axis j of coords (n, k), j = 1..k-1:
     the larger of the spread tier and the soft-transition count, the latter clipped to the
-    rule's cap (as :func:`scorematch.quadrature.outer_node_counts`, same arithmetic)."""
+    rule's cap (as :func:`scorematch.quadrature.outer_node_counts`, same arithmetic).
+    Returns whether the soft-transition count exceeds the cap on some axis."""
     n, k = coords.shape
     cap = tables.hermite_nodes.shape[0] - 1
+    over_cap = False
     for j in range(1, k):
         spread = 0.0
         for i in range(n):
@@ -876,7 +881,9 @@ def _outer_counts(coords, tables, counts):
             x = tables.pole_log_error / (2.0 * delta)
             # clipped before rounding (ceil(min(v, cap)) = min(ceil(v), cap) for an integer cap)
             model = int(math.ceil(min(x * x, float(cap))))
+            over_cap = over_cap or x * x > cap
         counts[j - 1] = max(tables.outer_counts[choice], model)
+    return over_cap
 
 
 @_inlined
@@ -885,9 +892,9 @@ def _integrate_span(coords, n_students, tables, work, acc, em_only):
     (rows [:n_students] the students, the rest a mixture truth's means).
 
     The line rule on axis 0 for each node of a tensor Gauss-Hermite rule on axes
-    1..k-1, each axis with its own node count (:func:`_outer_counts`), summed by weight
-    class with the rule's truncation (:func:`_outer_order`, :func:`_truncated`); k = 1:
-    one line, weight 1.
+    1..k-1, each axis with its own node count (:func:`_outer_counts`), or of the outer
+    line rule (:func:`_outer_line_nodes`), summed by weight class with the rule's
+    truncation (:func:`_class_order`, :func:`_truncated`); k = 1: one line, weight 1.
     """
     n, k = coords.shape
     span = work.span
@@ -905,41 +912,178 @@ def _integrate_span(coords, n_students, tables, work, acc, em_only):
 def _integrate_outer(coords, n_students, tables, work, acc, em_only):
     """The k >= 2 part of :func:`_integrate_span` (compiled on its own, so that its work
     arrays, allocated per call, stay off the k = 1 path): the outer nodes by weight class,
-    each a line through its origin, until the rule's truncation stops the sum."""
+    each a line through its origin, until the rule's truncation stops the sum.  The outer
+    rule is the tensor Gauss-Hermite rule, or for k = 2 beyond the cap the outer line rule
+    (as :func:`scorematch.quadrature.uses_outer_line_rule`)."""
+    k = coords.shape[1]
+    span = work.span
+    counts = span.counts[: k - 1]
+    if _outer_counts(coords, tables, counts) and k == 2 and tables.outer_line:
+        nodes, weights = _outer_line_nodes(coords, span.half_sq, tables, work.line)
+        order, class_start, left = _class_order(_exponent_classes(weights), weights)
+        reach = tables.half_width
+        for p in range(nodes.shape[0]):
+            reach = max(reach, tables.half_width + abs(nodes[p, 0]))
+        _sum_outer_classes(
+            coords, n_students, tables, work, acc, em_only, nodes, weights, order, class_start, left, reach
+        )
+        return
+    reach_sq = 0.0
+    for a in range(k - 1):
+        node = tables.hermite_nodes[counts[a], counts[a] - 1]
+        reach_sq += node * node
+    reach = tables.half_width + math.sqrt(reach_sq)
+    # the tensor nodes (N, k - 1) and weights (N,), last axis fastest
+    n_nodes = 1
+    for a in range(k - 1):
+        n_nodes *= counts[a]
+    nodes = np.empty((n_nodes, k - 1))
+    weights = np.empty(n_nodes)
+    index = span.index[: k - 1]
+    for flat in range(n_nodes):
+        rest = flat
+        for a in range(k - 2, -1, -1):
+            index[a] = rest % counts[a]
+            rest //= counts[a]
+        weight = 1.0
+        for a in range(k - 1):
+            nodes[flat, a] = tables.hermite_nodes[counts[a], index[a]]
+            weight *= tables.hermite_weights[counts[a], index[a]]
+        weights[flat] = weight
+    order, class_start, left = _class_order(_tensor_classes(counts, tables), weights)
+    _sum_outer_classes(coords, n_students, tables, work, acc, em_only, nodes, weights, order, class_start, left, reach)
+
+
+@_inlined
+def _outer_line_nodes(coords, half_sq, tables, line):
+    """The outer line rule of :func:`scorematch.quadrature.outer_line_rule` for coords
+    (n, 2) (half_sq (n,): |c_i|^2 / 2): nodes (T, 1) and weights (T,), zero-width panels
+    left out.  line: from :func:`_line_work` (its edges are those of the logits along
+    axis 1 through the origin)."""
+    n = coords.shape[0]
+    for i in range(n):
+        line[_INTERCEPTS, i] = -half_sq[i]
+        line[_SLOPES, i] = coords[i, 1]
+    n_axis = _line_edges(line, tables)
+    # transitions: the pairs of each softmax group, as (a, b, first row, end row)
+    n_lines = 0
+    first = 0
+    for group in range(tables.groups.shape[0]):
+        size = tables.groups[group, 0] - first
+        n_lines += size * (size - 1) // 2
+        first = tables.groups[group, 0]
+    pairs = np.empty((n_lines, 4), dtype=np.int64)
+    p = 0
+    first = 0
+    for group in range(tables.groups.shape[0]):
+        end = tables.groups[group, 0]
+        for a in range(first, end):
+            for b in range(a + 1, end):
+                pairs[p, 0], pairs[p, 1], pairs[p, 2], pairs[p, 3] = a, b, first, end
+                p += 1
+        first = end
+    n_offsets = tables.offsets.shape[0]
+    edges = np.empty(n_axis + n_lines * (n_lines - 1) // 2 * n_offsets)
+    edges[:n_axis] = line[_EDGES, :n_axis]
+    count = n_axis
+    base_width = tables.base[1] - tables.base[0]
+    y = np.empty(2)
+    for first_line in range(n_lines):
+        a, b = pairs[first_line, 0], pairs[first_line, 1]
+        u0, u1 = coords[a, 0] - coords[b, 0], coords[a, 1] - coords[b, 1]
+        ru = half_sq[a] - half_sq[b]
+        for second_line in range(first_line + 1, n_lines):
+            c, e = pairs[second_line, 0], pairs[second_line, 1]
+            v0, v1 = coords[c, 0] - coords[e, 0], coords[c, 1] - coords[e, 1]
+            determinant = u0 * v1 - u1 * v0
+            if determinant == 0.0:
+                continue
+            rv = half_sq[c] - half_sq[e]
+            y[0] = (ru * v1 - rv * u1) / determinant
+            y[1] = (u0 * rv - v0 * ru) / determinant
+            if not (
+                _visible_at(coords, half_sq, pairs[first_line], y)
+                and _visible_at(coords, half_sq, pairs[second_line], y)
+            ):
+                continue
+            if u0 == 0.0 or v0 == 0.0:
+                steepness = max(abs(u1) if u0 == 0.0 else 0.0, abs(v1) if v0 == 0.0 else 0.0)
+            else:
+                steepness = abs(u1 / u0 - v1 / v0) * min(abs(u0), abs(v0))
+            if steepness * base_width < 1.0:
+                continue
+            for o in range(n_offsets):
+                distance = tables.offsets[o] / steepness
+                edge = y[1] + distance
+                if abs(distance) <= tables.grading_reach and -tables.half_width < edge < tables.half_width:
+                    edges[count] = edge
+                    count += 1
+    _sort(edges, count)
+    legendre_t = tables.legendre_t
+    legendre_w = tables.legendre_w
+    n_panels = 0
+    for p in range(count - 1):
+        if edges[p + 1] > edges[p]:
+            n_panels += 1
+    nodes = np.empty((n_panels * legendre_t.shape[0], 1))
+    weights = np.empty(n_panels * legendre_t.shape[0])
+    q = 0
+    for p in range(count - 1):
+        lo = edges[p]
+        hi = edges[p + 1]
+        if hi == lo:
+            continue
+        centre = 0.5 * (hi + lo)
+        half = 0.5 * (hi - lo)
+        for j in range(legendre_t.shape[0]):
+            t = centre + half * legendre_t[j]
+            nodes[q, 0] = t
+            weights[q] = half * legendre_w[j] * math.exp(-0.5 * t * t) / _SQRT_2PI
+            q += 1
+    return nodes, weights
+
+
+@_inlined
+def _visible_at(coords, half_sq, pair, y):
+    """Whether the transition pair (a, b, first row, end row) of one softmax group is on the
+    group's upper envelope at y (2,) (as :func:`scorematch.quadrature.transition_meetings`)."""
+    mine = coords[pair[0], 0] * y[0] + coords[pair[0], 1] * y[1] - half_sq[pair[0]]
+    top = mine
+    for i in range(pair[2], pair[3]):
+        top = max(top, coords[i, 0] * y[0] + coords[i, 1] * y[1] - half_sq[i])
+    return top - mine <= 1e-9 * max(1.0, abs(mine))
+
+
+@_inlined
+def _sum_outer_classes(coords, n_students, tables, work, acc, em_only, nodes, weights, order, class_start, left, reach):
+    """Lines through the outer nodes (N, k - 1) with weights (N,), class by class in
+    order (see :func:`_class_order`), until the rule's truncation stops the sum; reach:
+    how far the rule's points lie from the origin (see :func:`_integrand_bound`)."""
     k = coords.shape[1]
     span = work.span
     half_sq = span.half_sq
     origin = span.origin[:k]
-    counts = span.counts[: k - 1]
-    _outer_counts(coords, tables, counts)
-    index = span.index[: k - 1]
-    order, class_start, left = _outer_order(counts, tables)
-    bound = _integrand_bound(coords, counts, tables)
+    bound = _integrand_bound(coords, reach)
     reduced = span.reduced[: n_students * k].reshape(n_students, k)
     for c in range(WEIGHT_CLASSES):
         if class_start[c] == class_start[c + 1]:
             continue
         for p in range(class_start[c], class_start[c + 1]):
-            # the tensor index of node order[p], last axis fastest
-            flat = order[p]
-            for a in range(k - 2, -1, -1):
-                index[a] = flat % counts[a]
-                flat //= counts[a]
-            weight = 1.0
+            node = order[p]
             for a in range(k - 1):
-                origin[a + 1] = tables.hermite_nodes[counts[a], index[a]]
-                weight *= tables.hermite_weights[counts[a], index[a]]
-            _accumulate_line(coords, n_students, half_sq, origin, weight, tables, work.line, work.nodes, acc, em_only)
+                origin[a + 1] = nodes[node, a]
+            _accumulate_line(
+                coords, n_students, half_sq, origin, weights[node], tables, work.line, work.nodes, acc, em_only
+            )
         if _truncated(coords, acc, em_only, reduced, left[c] * bound, tables.truncation_error):
             return
 
 
 @_inlined
-def _outer_order(counts, tables):
-    """The outer tensor nodes by weight class (as :func:`scorematch.quadrature.outer_weight_classes`,
-    same arithmetic): order (N,) the flat tensor indices (last axis fastest) class by class,
-    each class in index order; class_start (WEIGHT_CLASSES + 1,) where each class starts in
-    order; left (WEIGHT_CLASSES,) the weight of the classes after each one."""
+def _tensor_classes(counts, tables):
+    """Weight class of every node of the tensor Gauss-Hermite rule with counts (m,) nodes
+    per axis, last axis fastest (as :func:`scorematch.quadrature.outer_weight_classes`,
+    same arithmetic): (N,) int64."""
     m = counts.shape[0]
     n_nodes = 1
     largest = 0.0
@@ -950,11 +1094,8 @@ def _outer_order(counts, tables):
             axis_max = max(axis_max, tables.hermite_log2_weights[counts[a], i])
         largest += axis_max
     classes = np.empty(n_nodes, dtype=np.int64)
-    class_weight = np.zeros(WEIGHT_CLASSES)
-    class_start = np.zeros(WEIGHT_CLASSES + 1, dtype=np.int64)
     for flat in range(n_nodes):
         log2_weight = 0.0
-        weight = 1.0
         rest = flat
         stride = n_nodes
         for a in range(m):
@@ -962,18 +1103,40 @@ def _outer_order(counts, tables):
             i = rest // stride
             rest -= i * stride
             log2_weight += tables.hermite_log2_weights[counts[a], i]
-            weight *= tables.hermite_weights[counts[a], i]
-        c = min(math.floor(largest - log2_weight), WEIGHT_CLASSES - 1)
-        classes[flat] = c
-        class_weight[c] += weight
-        class_start[c + 1] += 1
+        classes[flat] = min(math.floor(largest - log2_weight), WEIGHT_CLASSES - 1)
+    return classes
+
+
+@_inlined
+def _exponent_classes(weights):
+    """Weight classes of positive weights (T,) by binary exponent (as
+    :func:`scorematch.quadrature.exponent_classes`): (T,) int64."""
+    largest = -(2**62)
+    for p in range(weights.shape[0]):
+        largest = max(largest, math.frexp(weights[p])[1])
+    classes = np.empty(weights.shape[0], dtype=np.int64)
+    for p in range(weights.shape[0]):
+        classes[p] = min(largest - math.frexp(weights[p])[1], WEIGHT_CLASSES - 1)
+    return classes
+
+
+@_inlined
+def _class_order(classes, weights):
+    """The outer nodes by weight class: order (N,) the node indices class by class, each
+    class in index order; class_start (WEIGHT_CLASSES + 1,) where each class starts in
+    order; left (WEIGHT_CLASSES,) the weight of the classes after each one."""
+    class_weight = np.zeros(WEIGHT_CLASSES)
+    class_start = np.zeros(WEIGHT_CLASSES + 1, dtype=np.int64)
+    for p in range(classes.shape[0]):
+        class_weight[classes[p]] += weights[p]
+        class_start[classes[p] + 1] += 1
     for c in range(WEIGHT_CLASSES):
         class_start[c + 1] += class_start[c]
     filled = class_start[:WEIGHT_CLASSES].copy()
-    order = np.empty(n_nodes, dtype=np.int64)
-    for flat in range(n_nodes):
-        c = classes[flat]
-        order[filled[c]] = flat
+    order = np.empty(classes.shape[0], dtype=np.int64)
+    for p in range(classes.shape[0]):
+        c = classes[p]
+        order[filled[c]] = p
         filled[c] += 1
     left = np.zeros(WEIGHT_CLASSES)
     for c in range(WEIGHT_CLASSES - 2, -1, -1):
@@ -982,14 +1145,9 @@ def _outer_order(counts, tables):
 
 
 @_inlined
-def _integrand_bound(coords, counts, tables):
-    """The bound of :func:`scorematch.quadrature.integrand_bound` for coords (n, k) and the
-    outer counts (k - 1,), same arithmetic."""
-    reach_sq = 0.0
-    for a in range(counts.shape[0]):
-        node = tables.hermite_nodes[counts[a], counts[a] - 1]
-        reach_sq += node * node
-    reach = tables.half_width + math.sqrt(reach_sq)
+def _integrand_bound(coords, reach):
+    """The bound of :func:`scorematch.quadrature.integrand_bound` for coords (n, k) and
+    points within reach of the origin, same arithmetic."""
     m = 0.0
     for i in range(coords.shape[0]):
         s = 0.0

@@ -21,11 +21,15 @@ from scorematch.quadrature import (
     WEIGHT_CLASSES,
     LineRule,
     crossings_kept,
+    exponent_classes,
     gauss_hermite_standard,
     integrand_bound,
     line_nodes,
+    outer_line_rule,
     outer_node_counts,
     outer_weight_classes,
+    tensor_reach,
+    uses_outer_line_rule,
 )
 
 # Largest number of (run, point, component) entries handled in one array operation;
@@ -110,19 +114,18 @@ def hermite_grid(counts):
     return nodes, weights
 
 
-def quadrature_points(coords, *, rule, outer_nodes, group_sizes=None, slices=slice(None)):
+def quadrature_points(coords, *, rule, outer, outer_weights, group_sizes=None):
     """Integration points and weights for E_{y ~ N(0, I_k)}[F(y)] adapted to coords.
 
     coords: (R, n, k), the centres of consecutive softmax groups of sizes group_sizes
-    (default one group); outer_nodes: (k - 1,) Gauss-Hermite nodes per outer axis.
-    Returns points (R, P, k) and weights (R, P): the adaptive line rule on axis 0 for every
-    node of the tensor Gauss-Hermite rule on axes 1..k-1 (only the nodes in slices of its
-    list, :func:`hermite_grid`'s order).
+    (default one group); outer (S, k - 1) and outer_weights (S,): a rule on axes 1..k-1
+    (:func:`hermite_grid`, :func:`scorematch.quadrature.outer_line_rule`; k = 1: one empty
+    node of weight 1).
+    Returns points (R, S P, k) and weights (R, S P): the adaptive line rule on axis 0
+    through every outer node.
     """
     runs, n, k = coords.shape
     half_sq = 0.5 * (coords**2).sum(-1)
-    outer, outer_w = hermite_grid(outer_nodes)
-    outer, outer_w = outer[slices], outer_w[slices]
     slices = len(outer)
     intercepts = np.einsum("sk,rnk->rsn", outer, coords[..., 1:]) - half_sq[:, None, :]
     slopes = np.broadcast_to(coords[:, None, :, 0], intercepts.shape)
@@ -140,7 +143,7 @@ def quadrature_points(coords, *, rule, outer_nodes, group_sizes=None, slices=sli
         ],
         axis=-1,
     ).reshape(runs, slices * per_slice, k)
-    weights = (weights.reshape(runs, slices, per_slice) * outer_w[None, :, None]).reshape(runs, -1)
+    weights = (weights.reshape(runs, slices, per_slice) * outer_weights[None, :, None]).reshape(runs, -1)
     return points, weights
 
 
@@ -173,42 +176,71 @@ def integrate_in_span(mu, mu_star, integrand, *, rule, group_sizes=None):
     for k in np.unique(rank):
         of_rank = np.flatnonzero(rank == k)
         coords = np.einsum("rnd,rkd->rnk", relative[of_rank], basis[of_rank, :k])
-        outer_nodes = outer_node_counts(coords[..., 1:], rule=rule, group_sizes=group_sizes)
-        for counts in np.unique(outer_nodes, axis=0):
-            group = np.flatnonzero((outer_nodes == counts).all(axis=1))
-            chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(sizes, rule, counts) * n))
-            parts = [group[start : start + chunk] for start in range(0, len(group), chunk)]
-            if np.prod(counts) > _SLICE_BLOCK:
-                parts = [group[r : r + 1] for r in range(len(group))]
-            for part in parts:
-                part_scalar, part_vectors = _integrate_runs(coords[part], integrand, rule, counts, group_sizes)
-                if vectors is None:
-                    vectors = np.zeros((runs, part_vectors.shape[1], d))
-                runs_in_part = of_rank[part]
-                scalar[runs_in_part] = part_scalar
-                vectors[runs_in_part] = np.einsum("rnk,rkd->rnd", part_vectors, basis[runs_in_part, :k])
+        for part, part_scalar, part_vectors in _integrate_rank(coords, integrand, rule, sizes, group_sizes):
+            if vectors is None:
+                vectors = np.zeros((runs, part_vectors.shape[1], d))
+            runs_in_part = of_rank[part]
+            scalar[runs_in_part] = part_scalar
+            vectors[runs_in_part] = np.einsum("rnk,rkd->rnd", part_vectors, basis[runs_in_part, :k])
     return scalar, vectors
 
 
-def _integrate_runs(coords, integrand, rule, counts, group_sizes):
-    """integrand's sums for the runs coords (r, n, k) sharing the outer counts (k - 1,).
+def _integrate_rank(coords, integrand, rule, sizes, group_sizes):
+    """Yield (run indices, scalar, vectors) for parts of the runs coords (R, n, k) of one
+    rank: runs sharing their outer Gauss-Hermite counts together (in chunks), a run on the
+    outer line rule alone."""
+    n, k = coords.shape[1:]
+    on_line = uses_outer_line_rule(coords[..., 1:], rule=rule, group_sizes=group_sizes)
+    for r in np.flatnonzero(on_line):
+        outer, outer_weights = outer_line_rule(coords[r], rule=rule, group_sizes=group_sizes)
+        reach = rule.half_width + np.abs(outer).max()
+        part = np.array([r])
+        yield (
+            part,
+            *_integrate_runs(
+                coords[part],
+                integrand,
+                rule,
+                (outer[:, None], outer_weights, exponent_classes(outer_weights), reach),
+                group_sizes,
+            ),
+        )
+    tensor = np.flatnonzero(~on_line)
+    outer_nodes = outer_node_counts(coords[tensor, :, 1:], rule=rule, group_sizes=group_sizes)
+    for counts in np.unique(outer_nodes, axis=0):
+        group = tensor[(outer_nodes == counts).all(axis=1)]
+        chunk = max(1, _CHUNK_ENTRIES // (_points_per_run(sizes, rule, counts) * n))
+        parts = [group[start : start + chunk] for start in range(0, len(group), chunk)]
+        if np.prod(counts) > _SLICE_BLOCK:
+            parts = [group[r : r + 1] for r in range(len(group))]
+        outer, outer_weights = hermite_grid(counts)
+        classes = outer_weight_classes(counts, max_nodes=rule.max_hermite_nodes)
+        outer_rule = (outer, outer_weights, classes, tensor_reach(counts, rule=rule))
+        for part in parts:
+            yield part, *_integrate_runs(coords[part], integrand, rule, outer_rule, group_sizes)
+
+
+def _integrate_runs(coords, integrand, rule, outer_rule, group_sizes):
+    """integrand's sums for the runs coords (r, n, k) on one outer rule: outer_rule is
+    (nodes (S, k - 1), weights (S,), weight classes (S,), reach of the points).
 
     The outer nodes are summed by weight class, heaviest first (blocks of at most
     _SLICE_BLOCK slices); after each class a run stops once the weight left times
     :func:`scorematch.quadrature.integrand_bound` is at most rule.truncation_error times
     the scale of its sums (see :class:`scorematch.quadrature.LineRule`).
     """
-    if len(counts) == 0:  # k = 1: one line, no outer nodes to leave out
-        points, weights = quadrature_points(coords, rule=rule, outer_nodes=counts, group_sizes=group_sizes)
+    outer, outer_weights, classes, reach = outer_rule
+    if coords.shape[2] == 1:  # k = 1: one line, no outer nodes to leave out
+        points, weights = quadrature_points(
+            coords, rule=rule, outer=outer, outer_weights=outer_weights, group_sizes=group_sizes
+        )
         return integrand(coords, points, weights)
-    _, outer_weights = hermite_grid(counts)
-    classes = outer_weight_classes(counts, max_nodes=rule.max_hermite_nodes)
     class_weight = np.bincount(classes, weights=outer_weights, minlength=WEIGHT_CLASSES)
     # weight of the classes after each one, summed from the lightest up
     left = np.zeros(WEIGHT_CLASSES)
     for c in range(WEIGHT_CLASSES - 2, -1, -1):
         left[c] = left[c + 1] + class_weight[c + 1]
-    bound = integrand_bound(coords, counts, rule=rule)
+    bound = integrand_bound(coords, reach=reach)
     active = np.ones(len(coords), dtype=bool)
     scalar, vectors = 0.0, 0.0
     for c in np.unique(classes):
@@ -218,7 +250,7 @@ def _integrate_runs(coords, integrand, rule, counts, group_sizes):
         for start in range(0, len(members), _SLICE_BLOCK):
             block = members[start : start + _SLICE_BLOCK]
             points, weights = quadrature_points(
-                coords, rule=rule, outer_nodes=counts, group_sizes=group_sizes, slices=block
+                coords, rule=rule, outer=outer[block], outer_weights=outer_weights[block], group_sizes=group_sizes
             )
             block_scalar, block_vectors = integrand(coords, points, weights)
             scalar = scalar + np.where(active, block_scalar, 0.0)

@@ -14,9 +14,15 @@ of the C_i, along which the sharp transitions lie) uses the adaptive line rule p
 the remaining k - 1 axes a tensor Gauss-Hermite rule with its own node count per axis
 (:func:`outer_node_counts`).  The slice integral is smooth in the outer coordinates
 because the inner rule resolves the transition exactly; what is left across an outer axis
-are the soft transitions between parameters that differ along it.  The outer nodes of smallest
+are the soft transitions between parameters that differ along it.  Where two parameters
+of a group lie too far apart across the one outer axis of k = 2 for the capped
+Gauss-Hermite rule (:func:`uses_outer_line_rule`), that axis takes a line rule of its own
+(:func:`outer_line_rule`): the slice integral then bends sharply wherever two visible
+transitions meet (:func:`transition_meetings`), and graded Gauss-Legendre panels follow
+those places as the inner rule follows crossings.  The outer nodes of smallest
 weight are left out while their weight, times a bound on the integrand, is negligible
-against the result (:func:`outer_weight_classes`, :func:`integrand_bound`).
+against the result (:func:`outer_weight_classes`, :func:`exponent_classes`,
+:func:`integrand_bound`).
 """
 
 import math
@@ -78,6 +84,8 @@ class LineRule:
         most truncation_error times the scale of its sums so far (the smaller of |scalar|
         and the largest |vector| entry).  The sums left out then change the result by at
         most truncation_error times its own scale (to first order).  None sums every node.
+    outer_line: whether k = 2 beyond the cap takes :func:`outer_line_rule` on its outer
+        axis (False: the capped Gauss-Hermite rule, the rule before; for comparisons).
     """
 
     half_width: float = 11.0
@@ -91,6 +99,7 @@ class LineRule:
     pole_error: float | None = 1e-10
     max_hermite_nodes: int = 200
     truncation_error: float | None = 1e-10
+    outer_line: bool = True
 
     def __post_init__(self):
         largest = max([self.hermite_nodes] + [nodes for _, nodes in self.hermite_schedule])
@@ -163,6 +172,22 @@ def pole_log_error(rule):
     return 0.0 if rule.pole_error is None else math.log(1.0 / rule.pole_error)
 
 
+def soft_transition_counts(outer_coords, *, rule, group_sizes=None):
+    """The Gauss-Hermite count the soft-transition model asks for on each outer axis, per
+    run, not clipped: (R, k - 1) float (see :func:`outer_node_counts`; 0 where no pair of a
+    softmax group differs along the axis, or the rule has no pole_error; inf for a
+    non-finite steepness)."""
+    outer_coords = np.asarray(outer_coords, dtype=np.float64)
+    steepness = np.zeros((outer_coords.shape[0], outer_coords.shape[2]))
+    for group in _group_slices(outer_coords.shape[1], group_sizes):
+        a, b = np.triu_indices(group.stop - group.start, k=1)
+        members = outer_coords[:, group]
+        steepness = np.maximum(steepness, np.abs(members[:, a] - members[:, b]).max(axis=1, initial=0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        delta = np.pi / steepness
+        return np.ceil((pole_log_error(rule) / (2.0 * delta)) ** 2)
+
+
 def outer_node_counts(outer_coords, *, rule, group_sizes=None):
     """Gauss-Hermite nodes on each outer axis, per run.
 
@@ -171,12 +196,13 @@ def outer_node_counts(outer_coords, *, rule, group_sizes=None):
     On axis j the count is the larger of two, clipped to rule.max_hermite_nodes:
       - the spread tier: rule.hermite_schedule applied to the axis's own spread
         max_i |c_i,j| (the first limit it is within; rule.hermite_nodes beyond them all);
-      - the soft-transition count: two parameters a, b of one softmax group switch
-        across axis j through a sigmoid of steepness s = |c_a,j - c_b,j| whose complex
-        poles sit delta = pi / s off the real axis, and a q-node standard-normal
-        Gauss-Hermite rule errs on it by about exp(-2 delta sqrt(q)); the count is the
-        smallest q with that at most rule.pole_error for the steepest pair,
-        ceil((ln(1 / pole_error) / (2 delta))^2) (0 when s = 0 or pole_error is None).
+      - the soft-transition count (:func:`soft_transition_counts`): two parameters a, b of
+        one softmax group switch across axis j through a sigmoid of steepness
+        s = |c_a,j - c_b,j| whose complex poles sit delta = pi / s off the real axis, and a
+        q-node standard-normal Gauss-Hermite rule errs on it by about
+        exp(-2 delta sqrt(q)); the count is the smallest q with that at most
+        rule.pole_error for the steepest pair, ceil((ln(1 / pole_error) / (2 delta))^2)
+        (0 when s = 0 or pole_error is None).
     A non-finite steepness leaves the axis to the spread tier.  Each run gets its own
     counts, so a run's rule does not depend on the batch it shares.
     Returns (R, k - 1) int64.
@@ -187,16 +213,103 @@ def outer_node_counts(outer_coords, *, rule, group_sizes=None):
     # index of the first limit the spread is within; len(limits) (the default) if none
     within = np.concatenate([spread[..., None] <= limits, np.ones((*spread.shape, 1), dtype=bool)], axis=-1)
     tier = counts[within.argmax(axis=-1)]
-    steepness = np.zeros(spread.shape)
-    for group in _group_slices(outer_coords.shape[1], group_sizes):
-        a, b = np.triu_indices(group.stop - group.start, k=1)
-        members = outer_coords[:, group]
-        steepness = np.maximum(steepness, np.abs(members[:, a] - members[:, b]).max(axis=1, initial=0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        delta = np.pi / steepness
-        model = np.ceil((pole_log_error(rule) / (2.0 * delta)) ** 2)
-    model = np.where(np.isfinite(steepness), np.minimum(model, rule.max_hermite_nodes), 0.0)
+    model = soft_transition_counts(outer_coords, rule=rule, group_sizes=group_sizes)
+    model = np.where(np.isfinite(model), np.minimum(model, rule.max_hermite_nodes), 0.0)
     return np.maximum(tier, model.astype(np.int64))
+
+
+def uses_outer_line_rule(outer_coords, *, rule, group_sizes=None):
+    """Whether a run's outer axis takes :func:`outer_line_rule` instead of Gauss-Hermite:
+    (R,) bool from outer_coords (R, n, k - 1).  True for k = 2 when the soft-transition
+    count exceeds the cap: the Gauss-Hermite rule the error model asks for cannot be had
+    (between parameters far apart the slice integral's transitions are kinks where two
+    logit transitions meet, not soft poles)."""
+    outer_coords = np.asarray(outer_coords, dtype=np.float64)
+    if outer_coords.shape[2] != 1 or not rule.outer_line:
+        return np.zeros(outer_coords.shape[0], dtype=bool)
+    model = soft_transition_counts(outer_coords, rule=rule, group_sizes=group_sizes)[:, 0]
+    return np.isfinite(model) & (model > rule.max_hermite_nodes)
+
+
+def transition_meetings(coords, *, group_sizes=None):
+    """Where two visible logit transitions meet in a 2-D span: the slice integral across
+    the outer axis (axis 1) bends there.
+
+    coords: (n, 2), rows in consecutive softmax groups.  A transition of a group is the line
+    where two of its logits tie; it is visible at a point where those logits are the group's
+    largest (up to 1e-9 of the largest logit's size).  Two transitions (of one group or of
+    two) meet where their lines cross, if each is visible there.  Returns location (M,) of
+    each meeting on axis 1 and its steepness (M,) across that axis: the reciprocal of the
+    outer distance over which the two transitions, each of width 1 / |normal_0| along axis
+    0, overlap, |u_1 / u_0 - v_1 / v_0| min(|u_0|, |v_0|) for normals u, v (|u_1| when
+    u_0 = 0).
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    half_sq = 0.5 * (coords**2).sum(-1)
+    lines = []  # (group slice, a, b)
+    for group in _group_slices(len(coords), group_sizes):
+        for a, b in zip(*np.triu_indices(group.stop - group.start, k=1)):
+            lines.append((group, group.start + a, group.start + b))
+    locations, steepness = [], []
+    for first in range(len(lines)):
+        for second in range(first + 1, len(lines)):
+            u = coords[lines[first][1]] - coords[lines[first][2]]
+            v = coords[lines[second][1]] - coords[lines[second][2]]
+            determinant = u[0] * v[1] - u[1] * v[0]
+            if determinant == 0.0:
+                continue
+            ru = half_sq[lines[first][1]] - half_sq[lines[first][2]]
+            rv = half_sq[lines[second][1]] - half_sq[lines[second][2]]
+            y = np.array([(ru * v[1] - rv * u[1]) / determinant, (u[0] * rv - v[0] * ru) / determinant])
+            if all(_visible(coords, half_sq, line, y) for line in (lines[first], lines[second])):
+                locations.append(y[1])
+                steepness.append(_meeting_steepness(u, v))
+    return np.array(locations, dtype=np.float64), np.array(steepness, dtype=np.float64)
+
+
+def _visible(coords, half_sq, line, y):
+    """Whether the transition line (group, a, b) is on its group's upper envelope at y (2,)."""
+    group, a, _ = line
+    logits = coords[group] @ y - half_sq[group]
+    mine = coords[a] @ y - half_sq[a]
+    return logits.max() - mine <= 1e-9 * max(1.0, abs(mine))
+
+
+def _meeting_steepness(u, v):
+    """Steepness across axis 1 of the meeting of transitions with normals u, v (2,)."""
+    if u[0] == 0.0 or v[0] == 0.0:
+        return max(abs(u[1]) if u[0] == 0.0 else 0.0, abs(v[1]) if v[0] == 0.0 else 0.0)
+    return abs(u[1] / u[0] - v[1] / v[0]) * min(abs(u[0]), abs(v[0]))
+
+
+def outer_line_rule(coords, *, rule, group_sizes=None):
+    """Gauss-Legendre nodes on the outer axis of a 2-D span, panels graded like the line
+    rule's around every place the slice integral bends: nodes (T,) and weights (T,)
+    (N(0, 1) density included, zero-width panels left out).
+
+    coords: (n, 2), rows in consecutive softmax groups.  The panel edges are the line rule's
+    (:func:`panel_edges`) for the logits along axis 1 through the origin (where a transition
+    crosses that axis) and, around each meeting of two visible transitions
+    (:func:`transition_meetings`), edges at location + grading_offsets / steepness within
+    grading_reach (a meeting flatter than a base panel gets none, as a crossing).
+    """
+    coords = np.asarray(coords, dtype=np.float64)
+    h = rule.half_width
+    half_sq = 0.5 * (coords**2).sum(-1)
+    axis_edges = panel_edges(-half_sq[None], coords[None, :, 1], rule=rule, group_sizes=group_sizes)[0]
+    location, steepness = transition_meetings(coords, group_sizes=group_sizes)
+    base = base_edges(rule)
+    sharp = steepness * (base[1] - base[0]) >= 1.0
+    distance = grading_offsets(rule)[None, :] / steepness[sharp, None]
+    meeting_edges = (location[sharp, None] + distance)[np.abs(distance) <= rule.grading_reach]
+    edges = np.sort(np.concatenate([axis_edges, np.clip(meeting_edges, -h, h)]))
+    t, w = gauss_legendre(rule)
+    lo, hi = edges[:-1], edges[1:]
+    keep = hi > lo
+    centre, half = 0.5 * (hi + lo)[keep], 0.5 * (hi - lo)[keep]
+    nodes = (centre[:, None] + half[:, None] * t).ravel()
+    weights = (half[:, None] * w).ravel()
+    return nodes, weights * np.exp(-0.5 * nodes**2) / _SQRT_2PI
 
 
 # Weight classes of the outer tensor nodes: class c holds the nodes whose product weight is
@@ -223,21 +336,35 @@ def outer_weight_classes(counts, *, max_nodes):
     return np.minimum(np.floor(largest - log2_weight), WEIGHT_CLASSES - 1).astype(np.int64)
 
 
-def integrand_bound(coords, counts, *, rule):
-    """A bound on the integrands' absolute values at every point of the rule: (R,) from
-    coords (R, n, k) (every softmax group's rows) and the outer counts (k - 1,).
+def exponent_classes(weights):
+    """Weight classes of positive weights (T,): the difference of binary exponents (frexp)
+    between the largest weight and each, clipped to WEIGHT_CLASSES - 1, so class c holds
+    weights within about 2^-(c-1) .. 2^-(c+1) of the largest (exact in any
+    implementation).  Returns (T,) int64."""
+    exponents = np.frexp(weights)[1]
+    return np.minimum(exponents.max() - exponents, WEIGHT_CLASSES - 1).astype(np.int64)
 
-    With m = max_i |c_i| the softmax means g, h lie in the ball of radius m, so the
-    residual |e| = |g - h| <= 2 m, the loss integrand |e|^2 <= 4 m^2, the gradient's
-    2 |w_i e + w_i ((c_i - g) . e) (z - c_i)| <= 4 m + 8 m^2 (|z| + m) and gradient EM's
-    2 |w_i g| <= 2 m; |z| <= H = half_width + the norm of the outer nodes' largest
-    coordinates.  8 (1 + m)^2 (1 + m + H) exceeds each.
-    """
+
+def tensor_reach(counts, *, rule):
+    """How far from the origin the points of the rule with outer Gauss-Hermite counts (m,)
+    can lie: half_width plus the norm of the outer nodes' largest coordinates."""
     nodes = gauss_hermite_tables(rule.max_hermite_nodes)[0]
     reach_sq = 0.0
     for q in counts:
         reach_sq += nodes[int(q), int(q) - 1] ** 2
-    reach = rule.half_width + math.sqrt(reach_sq)
+    return rule.half_width + math.sqrt(reach_sq)
+
+
+def integrand_bound(coords, *, reach):
+    """A bound on the integrands' absolute values at every point z with |z| <= reach: (R,)
+    from coords (R, n, k) (every softmax group's rows).
+
+    With m = max_i |c_i| the softmax means g, h lie in the ball of radius m, so the
+    residual |e| = |g - h| <= 2 m, the loss integrand |e|^2 <= 4 m^2, the gradient's
+    2 |w_i e + w_i ((c_i - g) . e) (z - c_i)| <= 4 m + 8 m^2 (|z| + m) and gradient EM's
+    2 |w_i g| <= 2 m.  8 (1 + m)^2 (1 + m + reach) exceeds each.  reach: see
+    :func:`tensor_reach`; the outer line rule's points lie within 2 half_width.
+    """
     m = np.sqrt((np.asarray(coords, dtype=np.float64) ** 2).sum(-1)).max(-1)
     return 8.0 * (1.0 + m) ** 2 * (1.0 + m + reach)
 

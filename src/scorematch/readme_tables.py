@@ -216,12 +216,17 @@ SPREAD_EFFECT_MARKERS = (
     "<!-- BEGIN spread effect (benchmarks/spread_rule_effect.py) -->",
     "<!-- END spread effect -->",
 )
+OUTER_LINE_MARKERS = (
+    "<!-- BEGIN outer line rule (benchmarks/outer_line_rule_effect.py) -->",
+    "<!-- END outer line rule -->",
+)
 GENERATED_BLOCKS = (
     MEASURED_MARKERS,
     BENCHMARK_MARKERS,
     TIMINGS_MARKERS,
     SPAN_ACCURACY_MARKERS,
     SPREAD_EFFECT_MARKERS,
+    OUTER_LINE_MARKERS,
 )
 
 

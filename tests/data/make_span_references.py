@@ -391,6 +391,12 @@ def cases():
     for name, (mu, mu_star) in held_out.items():
         out[name] = (mu, mu_star, 2 if name.endswith("tau1000") else 1)
     out["spread_1_d3"] = (rng.normal(size=(5, 3)), np.zeros(3), 2)
+    # held-out far cases in d = 2, added after the outer line rule of k = 2 (rule stated
+    # before, first measured on far_6_10_d2 and far_12_16_d2): more junctions near the
+    # Gaussian core and more parameters
+    out["far_4_9_d2"] = (far_case(rng, [4.0, 5.5, 7.0, 9.0], 2), np.zeros(2), 2)
+    out["far_6_10_n8_d2"] = (far_case(rng, np.linspace(6.0, 10.0, 7), 2), np.zeros(2), 2)
+    out["far_12_16_n8_d2"] = (far_case(rng, np.linspace(12.0, 16.0, 7), 2), np.zeros(2), 2)
     return out
 
 

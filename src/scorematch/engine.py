@@ -767,6 +767,28 @@ def _line_edges(line, tables):
 
 
 @_inlined
+def _panel_nodes(edges, n_edges, tables, nodes, weights):
+    """Gauss-Legendre nodes and weights (without the density) on the panels between the
+    sorted edges[:n_edges] into nodes and weights (1-D), panels of zero width skipped;
+    returns how many."""
+    legendre_t = tables.legendre_t
+    legendre_w = tables.legendre_w
+    count = 0
+    for e in range(n_edges - 1):
+        lo = edges[e]
+        hi = edges[e + 1]
+        if hi == lo:
+            continue
+        centre = 0.5 * (hi + lo)
+        half = 0.5 * (hi - lo)
+        for q in range(legendre_t.shape[0]):
+            nodes[count] = centre + half * legendre_t[q]
+            weights[count] = half * legendre_w[q]
+            count += 1
+    return count
+
+
+@_inlined
 def _sort(values, count):
     """Sort values[:count] in place, NaN last (numpy's order).
 
@@ -792,8 +814,6 @@ def _accumulate_line(coords, n_students, half_sq, origin, outer_weight, tables, 
     :func:`_line_work`; nodes: from :func:`_nodes_work`.
     """
     n, k = coords.shape
-    legendre_t = tables.legendre_t
-    legendre_w = tables.legendre_w
     points = _node_group(nodes, n, _POINTS, k)
     weights = nodes[_WEIGHTS]
     density = nodes[_DENSITY]
@@ -808,21 +828,10 @@ def _accumulate_line(coords, n_students, half_sq, origin, outer_weight, tables, 
         intercepts[i] = s - half_sq[i]
         slopes[i] = coords[i, 0]
     n_edges = _line_edges(line, tables)
-    count = 0
-    for e in range(n_edges - 1):
-        lo = edges[e]
-        hi = edges[e + 1]
-        if hi == lo:
-            continue
-        centre = 0.5 * (hi + lo)
-        half = 0.5 * (hi - lo)
-        for q in range(legendre_t.shape[0]):
-            y = centre + half * legendre_t[q]
-            points[0, count] = y
-            weights[count] = half * legendre_w[q]
-            density[count] = 0.0
-            top[count] = 0.5 * y * y
-            count += 1
+    count = _panel_nodes(edges, n_edges, tables, points[0], weights)
+    for p in range(count):
+        density[p] = 0.0
+        top[p] = 0.5 * points[0, p] * points[0, p]
     _exp_shifted(density, top, count, nodes[_SHIFTED])
     for p in range(count):
         weights[p] = weights[p] * density[p] / _SQRT_2PI * outer_weight
@@ -1019,28 +1028,13 @@ def _outer_line_nodes(coords, half_sq, tables, line):
                     edges[count] = edge
                     count += 1
     _sort(edges, count)
-    legendre_t = tables.legendre_t
-    legendre_w = tables.legendre_w
-    n_panels = 0
-    for p in range(count - 1):
-        if edges[p + 1] > edges[p]:
-            n_panels += 1
-    nodes = np.empty((n_panels * legendre_t.shape[0], 1))
-    weights = np.empty(n_panels * legendre_t.shape[0])
-    q = 0
-    for p in range(count - 1):
-        lo = edges[p]
-        hi = edges[p + 1]
-        if hi == lo:
-            continue
-        centre = 0.5 * (hi + lo)
-        half = 0.5 * (hi - lo)
-        for j in range(legendre_t.shape[0]):
-            t = centre + half * legendre_t[j]
-            nodes[q, 0] = t
-            weights[q] = half * legendre_w[j] * math.exp(-0.5 * t * t) / _SQRT_2PI
-            q += 1
-    return nodes, weights
+    size = (count - 1) * tables.legendre_t.shape[0]
+    nodes = np.empty((size, 1))
+    weights = np.empty(size)
+    used = _panel_nodes(edges, count, tables, nodes[:, 0], weights)
+    for q in range(used):
+        weights[q] = weights[q] * math.exp(-0.5 * nodes[q, 0] * nodes[q, 0]) / _SQRT_2PI
+    return nodes[:used], weights[:used]
 
 
 @_inlined

@@ -139,13 +139,15 @@ def component_outcomes(trajectory, *, truth, spec):
     }
 
 
-REFERENCE_RULE = LineRule(hermite_nodes=40, hermite_schedule=())
+# finer than the package's rule on every axis: at least 40 outer Gauss-Hermite nodes, and
+# on the inner line and the outer line rule of k = 2 more Gauss-Legendre nodes on
+# narrower panels
+REFERENCE_RULE = LineRule(hermite_nodes=40, hermite_schedule=(), legendre_nodes=14, base_panel_width=2.0)
 
 
 def rule_accuracy(mu, means, *, rule, reference=REFERENCE_RULE):
-    """How far the integration rule is from a finer one at these states (the reference: at
-    least 40 outer nodes on every axis; k = 1 has no outer axis and gives zeros up to
-    rounding).
+    """How far the integration rule is from a finer one at these states (the reference:
+    :data:`REFERENCE_RULE`).
 
     mu: (R, n, d); means: (K, d).  Returns (3,): the largest over the runs of the relative
     loss difference |L - L_ref| / |L_ref|, of the relative gradient difference

@@ -129,7 +129,8 @@ def _rule_text(rows, hermite_nodes):
         )
     return (
         f"integration rule (spread tier {hermite_nodes} outer nodes, per-axis counts, truncated outer sum) "
-        "against a finer one (at least 40 outer nodes per axis), largest over the runs: " + "; ".join(parts)
+        "against a finer one (at least 40 outer nodes per axis, 14 Gauss-Legendre nodes on panels at most 2 wide), "
+        "largest over the runs: " + "; ".join(parts)
     )
 
 

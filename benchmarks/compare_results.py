@@ -2,15 +2,17 @@
 about one rebuild against another.
 
 Run on demand:  .venv/bin/python benchmarks/compare_results.py OLD_RESULTS NEW_RESULTS
-(seconds; OLD_RESULTS and NEW_RESULTS are results/ directories of two runs, e.g. of two
-fresh clones after `make rebuild`)
+[--readme README.md --label TEXT]   (seconds; OLD_RESULTS and NEW_RESULTS are results/
+directories of two runs, e.g. of two fresh clones after `make rebuild`; with --readme the
+text, headed by the label, also goes into the README's block between
+scorematch.readme_tables.RESULTS_CHANGE_MARKERS)
 
 Compares every .npz file found in both (their provenance records left out,
 `scorematch.pipeline.load_results`), prints how many are bit-identical (every array
-`np.array_equal`, NaN equal to NaN), and for each file that differs: the arrays of
-non-float type that differ (outcomes, counts, flags) and the largest relative difference
-of a float array, max |new - old| / max |old| over its finite entries.  Files found in one
-run only are listed.
+`np.array_equal`, NaN equal to NaN), and for each file that differs every array that
+differs: for a float array of unchanged shape and finite entries its relative difference,
+max |new - old| / max |old| (inf where the old array was all zeros), else "differs".
+Files found in one run only are listed.
 """
 
 import argparse
@@ -19,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from scorematch.pipeline import load_results
+from scorematch.readme_tables import RESULTS_CHANGE_MARKERS, rewrite_readme_block
 
 
 def result_files(root):
@@ -67,33 +70,37 @@ def report_lines(old_root, new_root):
             changed[relative] = found
     lines = [
         f"{len(common) - len(changed)} of {len(common)} result files bit-identical; "
-        f"{len(old_files - new_files)} only in {old_root}, {len(new_files - old_files)} only in {new_root}.",
+        f"{len(old_files - new_files)} only in the earlier run, {len(new_files - old_files)} only in the later.",
         "",
     ]
     if changed:
-        lines += [
-            "| file | largest relative difference of a float array | other arrays that differ |",
-            "| --- | --- | --- |",
-        ]
+        lines += ["| file | arrays that differ (largest relative difference of a float array) |", "| --- | --- |"]
     for relative, found in changed.items():
-        floats = [value for value in found.values() if not isinstance(value, str)]
-        others = sorted(name for name, value in found.items() if isinstance(value, str))
-        largest = f"{max(floats):.1e}" if floats else "-"
-        lines.append(f"| `{relative}` | {largest} | {', '.join(others) if others else '-'} |")
+        lines.append(f"| `{relative}` | {', '.join(_difference_text(name, value) for name, value in found.items())} |")
     for relative in sorted(old_files ^ new_files):
         lines.append(f"only in one run: `{relative}`")
     return lines
+
+
+def _difference_text(name, value):
+    return f"{name} ({value})" if isinstance(value, str) else f"{name} ({value:.1e})"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("old", help="results/ directory of the earlier run")
     parser.add_argument("new", help="results/ directory of the later run")
+    parser.add_argument("--readme", help="also write the text into this README's results-change block")
+    parser.add_argument("--label", default="", help="a first line naming the two runs (for the README)")
     args = parser.parse_args()
     for root in (args.old, args.new):
         if not Path(root).is_dir():
             parser.error(f"{root}: not a directory (give the results/ directories of two runs)")
-    print("\n".join(report_lines(args.old, args.new)))
+    lines = ([args.label, ""] if args.label else []) + report_lines(args.old, args.new)
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    if args.readme:
+        rewrite_readme_block(args.readme, text, markers=RESULTS_CHANGE_MARKERS)
 
 
 if __name__ == "__main__":

@@ -7,9 +7,9 @@ states of thm3_5/M6_d3- and fig1/M6-like GD runs at recorded iterations, and con
 classes (clustered, O(1) spread, one parameter at mu* with the others at distance 6..16
 in random directions, d = 2 and 3).
 
-The rule is population-exact (1e-8) in every class (README, "The numerics"); the far
-d = 2 classes take the outer line rule (k = 2 beyond the outer node cap), three of them
-held out (added after that rule was fixed).  Each class
+The rule is population-exact (1e-8) in every class but the soft pairs away from mu*
+(README, "The numerics"); the far d = 2 classes take the outer line rule (k = 2 beyond the
+outer node cap), three of them held out (added after that rule was fixed).  Each class
 is held to the error the rule achieves there: twice the worst error measured in the
 class by benchmarks/span_accuracy.py, and never below the references' own accuracy
 (1e-10).  A change that makes the rule worse in any class fails here.
@@ -38,6 +38,8 @@ TOLERANCES = {
     "far_4_9_d2": (0.0, 0.0),  # measured 4.9e-14, 2.5e-13
     "far_6_10_n8_d2": (0.0, 0.0),  # measured 1.6e-15, 2.7e-13
     "far_12_16_n8_d2": (0.0, 2e-10),  # measured 3.0e-11, 1.0e-10
+    "soft_pair_10_d2": (4e-10, 2e-7),  # measured 1.9e-10, 6.4e-8 (outer count too small)
+    "soft_pair_3_d2": (4e-9, 3e-7),  # measured 1.6e-9, 1.3e-7 (outer count too small)
     "far_6_10_d3": (0.0, 0.0),  # measured 1.1e-13, 1.8e-12
     "far_12_16_d3": (0.0, 2e-10),  # measured 6.9e-12, 6.2e-11
     "thm3_5_M6_d3": (0.0, 6e-9),  # measured 1.4e-11, 2.6e-9 (run0_tau1000)

@@ -221,6 +221,10 @@ OUTER_LINE_MARKERS = (
     "<!-- BEGIN outer line rule (benchmarks/outer_line_rule_effect.py) -->",
     "<!-- END outer line rule -->",
 )
+RESULTS_CHANGE_MARKERS = (
+    "<!-- BEGIN results change (benchmarks/compare_results.py) -->",
+    "<!-- END results change -->",
+)
 GENERATED_BLOCKS = (
     MEASURED_MARKERS,
     BENCHMARK_MARKERS,
@@ -228,6 +232,7 @@ GENERATED_BLOCKS = (
     SPAN_ACCURACY_MARKERS,
     SPREAD_EFFECT_MARKERS,
     OUTER_LINE_MARKERS,
+    RESULTS_CHANGE_MARKERS,
 )
 
 

@@ -397,6 +397,11 @@ def cases():
     out["far_4_9_d2"] = (far_case(rng, [4.0, 5.5, 7.0, 9.0], 2), np.zeros(2), 2)
     out["far_6_10_n8_d2"] = (far_case(rng, np.linspace(6.0, 10.0, 7), 2), np.zeros(2), 2)
     out["far_12_16_n8_d2"] = (far_case(rng, np.linspace(12.0, 16.0, 7), 2), np.zeros(2), 2)
+    # a soft pair away from mu* (two parameters 1.3 apart across the outer axis, 3 and 10
+    # from mu*): the state of a d = 2 mixture run's start (mixture_K2_plane D2, run 15,
+    # relative to one truth mean) where a finer rule first disagreed with the package's
+    out["soft_pair_10_d2"] = (np.array([[-9.972, 0.643], [-10.035, -0.671]]), np.zeros(2), 2)
+    out["soft_pair_3_d2"] = (np.array([[-3.0, 0.643], [-3.05, -0.671]]), np.zeros(2), 2)
     return out
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from scorematch.pipeline import load_results
-from scorematch.readme_tables import RESULTS_CHANGE_MARKERS, rewrite_readme_block
+from scorematch.readme_tables import RESULTS_CHANGE_MARKERS, print_and_publish
 
 
 def result_files(root):
@@ -98,9 +98,7 @@ def main():
             parser.error(f"{root}: not a directory (give the results/ directories of two runs)")
     lines = ([args.label, ""] if args.label else []) + report_lines(args.old, args.new)
     text = "\n".join(lines) + "\n"
-    print(text, end="")
-    if args.readme:
-        rewrite_readme_block(args.readme, text, markers=RESULTS_CHANGE_MARKERS)
+    print_and_publish(text, readme=args.readme, markers=RESULTS_CHANGE_MARKERS)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ from scorematch.mixture import MIXTURE_GD, mixture_loss_and_gradient, truth_mean
 from scorematch.population import points_summed, population_loss_and_gradient
 from scorematch.provenance import code_version, package_versions
 from scorematch.quadrature import LineRule
-from scorematch.readme_tables import BENCHMARK_MARKERS, rewrite_readme_block
+from scorematch.readme_tables import BENCHMARK_MARKERS, print_and_publish
 
 N, D = 5, 3
 REPEATS = 5
@@ -377,9 +377,7 @@ def main():
         *mixture_table(mixture_rows(rng)),
     ]
     text = "\n".join(lines) + "\n"
-    print(text, end="")
-    if args.readme:
-        rewrite_readme_block(args.readme, text, markers=BENCHMARK_MARKERS)
+    print_and_publish(text, readme=args.readme, markers=BENCHMARK_MARKERS)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from scorematch.engine import evaluate  # noqa: E402
 from scorematch.mixture import truth_means  # noqa: E402
 from scorematch.population import points_summed  # noqa: E402
 from scorematch.quadrature import LineRule  # noqa: E402
-from scorematch.readme_tables import OUTER_LINE_MARKERS, rewrite_readme_block  # noqa: E402
+from scorematch.readme_tables import OUTER_LINE_MARKERS, print_and_publish  # noqa: E402
 
 REPEATS = 5
 DRAWS = 6
@@ -116,9 +116,7 @@ def main():
     parser.add_argument("--readme", help="also write the table into this README's outer-line-rule block")
     args = parser.parse_args()
     text = "\n".join(table_lines()) + "\n"
-    print(text, end="")
-    if args.readme:
-        rewrite_readme_block(args.readme, text, markers=OUTER_LINE_MARKERS)
+    print_and_publish(text, readme=args.readme, markers=OUTER_LINE_MARKERS)
 
 
 if __name__ == "__main__":

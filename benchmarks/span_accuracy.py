@@ -22,7 +22,7 @@ import numpy as np
 from scorematch.engine import evaluate
 from scorematch.population import points_summed, relative_to_target, span_basis
 from scorematch.quadrature import LineRule
-from scorematch.readme_tables import SPAN_ACCURACY_MARKERS, rewrite_readme_block
+from scorematch.readme_tables import SPAN_ACCURACY_MARKERS, print_and_publish
 
 REFERENCES = np.load(Path(__file__).parents[1] / "tests" / "data" / "span_references.npz")
 RULES = {
@@ -106,9 +106,7 @@ def main():
     args = parser.parse_args()
     rows = case_rows()
     text = "\n".join(case_table(rows) + ["", "Worst error per class:", ""] + class_table(rows)) + "\n"
-    print(text)
-    if args.readme:
-        rewrite_readme_block(args.readme, text, markers=SPAN_ACCURACY_MARKERS)
+    print_and_publish(text, readme=args.readme, markers=SPAN_ACCURACY_MARKERS)
 
 
 if __name__ == "__main__":

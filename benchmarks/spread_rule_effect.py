@@ -25,7 +25,7 @@ import numpy as np
 from scorematch.config import load_config, resolve_case
 from scorematch.experiment import integration_rule, run_specification
 from scorematch.quadrature import LineRule
-from scorematch.readme_tables import SPREAD_EFFECT_MARKERS, rewrite_readme_block
+from scorematch.readme_tables import SPREAD_EFFECT_MARKERS, print_and_publish
 
 REPO = Path(__file__).resolve().parent.parent
 CASE = ("thm3_5", "M6_d3")
@@ -90,9 +90,7 @@ def main():
     seed = config["root_seed"]
     results = {label: case_runs(spec, root_seed=seed, runs=args.runs, rule=rule) for label, rule in rules.items()}
     text = effect_text(results)
-    print(text)
-    if args.readme:
-        rewrite_readme_block(args.readme, text, markers=SPREAD_EFFECT_MARKERS)
+    print_and_publish(text, readme=args.readme, markers=SPREAD_EFFECT_MARKERS)
 
 
 if __name__ == "__main__":

@@ -253,3 +253,11 @@ def rewrite_readme_block(path, block, *, markers):
     text = replace_between_markers(path.read_text(), block, markers=markers)
     with partial_path(path) as partial:
         partial.write_text(text)
+
+
+def print_and_publish(text, *, readme, markers):
+    """Print a benchmark's text and, when readme names a README, write the same text into
+    its block between markers (:func:`rewrite_readme_block`)."""
+    print(text, end="")
+    if readme:
+        rewrite_readme_block(readme, text, markers=markers)

@@ -43,15 +43,16 @@ def states():
     return chosen
 
 
-def cpu_seconds(mu, mu_star, rule):
-    """Least process CPU time of REPEATS compiled evaluations (after one warm-up call)."""
-    evaluate(mu[None], mu_star, rule=rule)
+def cpu_seconds(mu, truth, rule, *, mixture=False, repeats=REPEATS):
+    """Least process CPU time of `repeats` compiled evaluations of the runs mu (R, n, d)
+    against truth (mu* (d,), or a mixture's means (K, d)), per run (after one warm-up call)."""
+    evaluate(mu, truth, rule=rule, mixture=mixture)
     times = []
-    for _ in range(REPEATS):
+    for _ in range(repeats):
         start = time.process_time()
-        evaluate(mu[None], mu_star, rule=rule)
+        evaluate(mu, truth, rule=rule, mixture=mixture)
         times.append(time.process_time() - start)
-    return min(times)
+    return min(times) / len(mu)
 
 
 def main():
@@ -67,7 +68,7 @@ def main():
         now = LineRule()
         now_counts = outer_node_counts(coords[None, :, 1:], rule=now)[0]
         points = [points_per_evaluation(mu, mu_star, rule)[1] for rule in (before, now)]
-        seconds = [cpu_seconds(mu, mu_star, rule) for rule in (before, now)]
+        seconds = [cpu_seconds(mu[None], mu_star, rule) for rule in (before, now)]
         print(
             f"| {name} | {'x'.join(map(str, before_counts))} | {'x'.join(map(str, now_counts))} "
             f"| {points[0]} | {points[1]} | {seconds[0]:.2e} | {seconds[1]:.2e} | {seconds[1] / seconds[0]:.1f} |",

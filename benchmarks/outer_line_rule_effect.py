@@ -23,7 +23,6 @@ reference cases each rule's error against the reference.
 
 import argparse
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -31,6 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from outer_counts_cost import cpu_seconds  # noqa: E402
 from span_accuracy import REFERENCES, case_names, relative_errors  # noqa: E402
 
 from scorematch.engine import evaluate  # noqa: E402
@@ -46,16 +46,6 @@ PACKAGE = LineRule()
 CAPPED = replace(PACKAGE, outer_line=False)
 RULES = (PACKAGE, CAPPED)
 SHAPES = {"K2_plane": (2, "line", (2, 4, 8)), "K3_triangle": (3, "polygon", (4, 8))}
-
-
-def seconds(mu, truth, rule, *, mixture):
-    """Least process CPU time of REPEATS compiled evaluations of mu (R, n, d), per run."""
-    best = np.inf
-    for _ in range(REPEATS):
-        start = time.process_time()
-        evaluate(mu, truth, rule=rule, mixture=mixture)
-        best = min(best, time.process_time() - start)
-    return best / len(mu)
 
 
 def mixture_states(rng, means):
@@ -90,7 +80,7 @@ def table_lines():
         if not (name.startswith("far_") and name.endswith("_d2")):
             continue
         mu, mu_star = REFERENCES[f"{name}/mu"][None], REFERENCES[f"{name}/mu_star"]
-        line, capped = (seconds(mu, mu_star, rule, mixture=False) for rule in RULES)
+        line, capped = (cpu_seconds(mu, mu_star, rule, repeats=REPEATS) for rule in RULES)
         errors = [relative_errors(name, *(x[0] for x in evaluate(mu, mu_star, rule=rule))) for rule in RULES]
         points = [int(points_summed(mu, mu_star, rule=rule)[0]) for rule in RULES]
         lines.append(
@@ -102,7 +92,7 @@ def table_lines():
         for separation in separations:
             means = truth_means(components=components, separation=separation, dim=2, layout=layout)
             for label, mu in mixture_states(rng, means):
-                line, capped = (seconds(mu, means, rule, mixture=True) for rule in RULES)
+                line, capped = (cpu_seconds(mu, means, rule, mixture=True, repeats=REPEATS) for rule in RULES)
                 loss, grad = differences(*(evaluate(mu, means, rule=rule, mixture=True) for rule in RULES))
                 lines.append(
                     f"| {shape} D{separation} {label} | {line:.1e} | {capped:.1e} | {line / capped:.1f} "

@@ -705,7 +705,6 @@ def _line_edges(line, tables):
     same edges as :func:`scorematch.quadrature.panel_edges` minus those clipped onto the
     domain's ends (they bound zero-width panels only).
     """
-    half_width = tables.half_width
     intercepts = line[_INTERCEPTS]
     slopes = line[_SLOPES]
     location = line[_LOCATION]
@@ -754,15 +753,24 @@ def _line_edges(line, tables):
             taken[best] = 1.0
             if not math.isfinite(location[best]):  # flat or parallel: no graded edges
                 continue
-            for o in range(tables.offsets.shape[0]):
-                distance = tables.offsets[o] / steepness[best]
-                edge = location[best] + distance
-                if abs(distance) <= tables.grading_reach and -half_width < edge < half_width:
-                    edges[count] = edge
-                    count += 1
+            count = _append_graded_edges(edges, count, location[best], steepness[best], tables)
         first = tables.groups[group, 0]
         first_pair = end_pair
     _sort(edges, count)
+    return count
+
+
+@_inlined
+def _append_graded_edges(edges, count, location, steepness, tables):
+    """Append to edges[:count] the graded edges around a transition at location of that
+    steepness: location + offset / steepness for the offsets within grading_reach, strictly
+    inside the domain (those outside bound zero-width panels only); returns the new count."""
+    for o in range(tables.offsets.shape[0]):
+        distance = tables.offsets[o] / steepness
+        edge = location + distance
+        if abs(distance) <= tables.grading_reach and -tables.half_width < edge < tables.half_width:
+            edges[count] = edge
+            count += 1
     return count
 
 
@@ -902,7 +910,7 @@ def _integrate_span(coords, n_students, tables, work, acc, em_only):
 
     The line rule on axis 0 for each node of a tensor Gauss-Hermite rule on axes
     1..k-1, each axis with its own node count (:func:`_outer_counts`), or of the outer
-    line rule (:func:`_outer_line_nodes`), summed by weight class with the rule's
+    line rule (:func:`_outer_line_rule`), summed by weight class with the rule's
     truncation (:func:`_class_order`, :func:`_truncated`); k = 1: one line, weight 1.
     """
     n, k = coords.shape
@@ -928,47 +936,58 @@ def _integrate_outer(coords, n_students, tables, work, acc, em_only):
     span = work.span
     counts = span.counts[: k - 1]
     if _outer_counts(coords, tables, counts) and k == 2 and tables.outer_line:
-        nodes, weights = _outer_line_nodes(coords, span.half_sq, tables, work.line)
-        order, class_start, left = _class_order(_exponent_classes(weights), weights)
-        reach = tables.half_width
-        for p in range(nodes.shape[0]):
-            reach = max(reach, tables.half_width + abs(nodes[p, 0]))
-        _sum_outer_classes(
-            coords, n_students, tables, work, acc, em_only, nodes, weights, order, class_start, left, reach
-        )
-        return
-    reach_sq = 0.0
-    for a in range(k - 1):
-        node = tables.hermite_nodes[counts[a], counts[a] - 1]
-        reach_sq += node * node
-    reach = tables.half_width + math.sqrt(reach_sq)
-    # the tensor nodes (N, k - 1) and weights (N,), last axis fastest
-    n_nodes = 1
-    for a in range(k - 1):
-        n_nodes *= counts[a]
-    nodes = np.empty((n_nodes, k - 1))
-    weights = np.empty(n_nodes)
-    index = span.index[: k - 1]
-    for flat in range(n_nodes):
-        rest = flat
-        for a in range(k - 2, -1, -1):
-            index[a] = rest % counts[a]
-            rest //= counts[a]
-        weight = 1.0
-        for a in range(k - 1):
-            nodes[flat, a] = tables.hermite_nodes[counts[a], index[a]]
-            weight *= tables.hermite_weights[counts[a], index[a]]
-        weights[flat] = weight
-    order, class_start, left = _class_order(_tensor_classes(counts, tables), weights)
+        nodes, weights, classes, reach = _outer_line_rule(coords, span.half_sq, tables, work.line)
+    else:
+        nodes, weights, classes, reach = _tensor_rule(counts, tables, span.index[: k - 1])
+    order, class_start, left = _class_order(classes, weights)
     _sum_outer_classes(coords, n_students, tables, work, acc, em_only, nodes, weights, order, class_start, left, reach)
 
 
 @_inlined
-def _outer_line_nodes(coords, half_sq, tables, line):
+def _tensor_rule(counts, tables, index):
+    """The tensor Gauss-Hermite rule with counts (m,) nodes per axis, last axis fastest:
+    nodes (N, m), weights (N,), their weight classes (N,) (as
+    :func:`scorematch.quadrature.outer_weight_classes`, same arithmetic) and how far the
+    rule's points lie from the origin (as :func:`scorematch.quadrature.tensor_reach`).
+    index: (m,) int64 work."""
+    m = counts.shape[0]
+    n_nodes = 1
+    largest = 0.0
+    reach_sq = 0.0
+    for a in range(m):
+        n_nodes *= counts[a]
+        axis_max = -np.inf
+        for i in range(counts[a]):
+            axis_max = max(axis_max, tables.hermite_log2_weights[counts[a], i])
+        largest += axis_max
+        node = tables.hermite_nodes[counts[a], counts[a] - 1]
+        reach_sq += node * node
+    nodes = np.empty((n_nodes, m))
+    weights = np.empty(n_nodes)
+    classes = np.empty(n_nodes, dtype=np.int64)
+    for flat in range(n_nodes):
+        rest = flat
+        for a in range(m - 1, -1, -1):
+            index[a] = rest % counts[a]
+            rest //= counts[a]
+        weight = 1.0
+        log2_weight = 0.0
+        for a in range(m):
+            nodes[flat, a] = tables.hermite_nodes[counts[a], index[a]]
+            weight *= tables.hermite_weights[counts[a], index[a]]
+            log2_weight += tables.hermite_log2_weights[counts[a], index[a]]
+        weights[flat] = weight
+        classes[flat] = min(math.floor(largest - log2_weight), WEIGHT_CLASSES - 1)
+    return nodes, weights, classes, tables.half_width + math.sqrt(reach_sq)
+
+
+@_inlined
+def _outer_line_rule(coords, half_sq, tables, line):
     """The outer line rule of :func:`scorematch.quadrature.outer_line_rule` for coords
     (n, 2) (half_sq (n,): |c_i|^2 / 2): nodes (T, 1) and weights (T,), zero-width panels
-    left out.  line: from :func:`_line_work` (its edges are those of the logits along
-    axis 1 through the origin)."""
+    left out, their weight classes (T,) (as :func:`scorematch.quadrature.exponent_classes`)
+    and how far the rule's points lie from the origin.  line: from :func:`_line_work` (its
+    edges are those of the logits along axis 1 through the origin)."""
     n = coords.shape[0]
     for i in range(n):
         line[_INTERCEPTS, i] = -half_sq[i]
@@ -991,8 +1010,7 @@ def _outer_line_nodes(coords, half_sq, tables, line):
                 pairs[p, 0], pairs[p, 1], pairs[p, 2], pairs[p, 3] = a, b, first, end
                 p += 1
         first = end
-    n_offsets = tables.offsets.shape[0]
-    edges = np.empty(n_axis + n_lines * (n_lines - 1) // 2 * n_offsets)
+    edges = np.empty(n_axis + n_lines * (n_lines - 1) // 2 * tables.offsets.shape[0])
     edges[:n_axis] = line[_EDGES, :n_axis]
     count = n_axis
     base_width = tables.base[1] - tables.base[0]
@@ -1021,20 +1039,18 @@ def _outer_line_nodes(coords, half_sq, tables, line):
                 steepness = abs(u1 / u0 - v1 / v0) * min(abs(u0), abs(v0))
             if steepness * base_width < 1.0:
                 continue
-            for o in range(n_offsets):
-                distance = tables.offsets[o] / steepness
-                edge = y[1] + distance
-                if abs(distance) <= tables.grading_reach and -tables.half_width < edge < tables.half_width:
-                    edges[count] = edge
-                    count += 1
+            count = _append_graded_edges(edges, count, y[1], steepness, tables)
     _sort(edges, count)
     size = (count - 1) * tables.legendre_t.shape[0]
     nodes = np.empty((size, 1))
     weights = np.empty(size)
     used = _panel_nodes(edges, count, tables, nodes[:, 0], weights)
+    reach = tables.half_width
     for q in range(used):
         weights[q] = weights[q] * math.exp(-0.5 * nodes[q, 0] * nodes[q, 0]) / _SQRT_2PI
-    return nodes[:used], weights[:used]
+        reach = max(reach, tables.half_width + abs(nodes[q, 0]))
+    weights = weights[:used].copy()
+    return nodes[:used].copy(), weights, _exponent_classes(weights), reach
 
 
 @_inlined
@@ -1071,34 +1087,6 @@ def _sum_outer_classes(coords, n_students, tables, work, acc, em_only, nodes, we
             )
         if _truncated(coords, acc, em_only, reduced, left[c] * bound, tables.truncation_error):
             return
-
-
-@_inlined
-def _tensor_classes(counts, tables):
-    """Weight class of every node of the tensor Gauss-Hermite rule with counts (m,) nodes
-    per axis, last axis fastest (as :func:`scorematch.quadrature.outer_weight_classes`,
-    same arithmetic): (N,) int64."""
-    m = counts.shape[0]
-    n_nodes = 1
-    largest = 0.0
-    for a in range(m):
-        n_nodes *= counts[a]
-        axis_max = -np.inf
-        for i in range(counts[a]):
-            axis_max = max(axis_max, tables.hermite_log2_weights[counts[a], i])
-        largest += axis_max
-    classes = np.empty(n_nodes, dtype=np.int64)
-    for flat in range(n_nodes):
-        log2_weight = 0.0
-        rest = flat
-        stride = n_nodes
-        for a in range(m):
-            stride //= counts[a]
-            i = rest // stride
-            rest -= i * stride
-            log2_weight += tables.hermite_log2_weights[counts[a], i]
-        classes[flat] = min(math.floor(largest - log2_weight), WEIGHT_CLASSES - 1)
-    return classes
 
 
 @_inlined

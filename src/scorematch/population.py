@@ -192,19 +192,9 @@ def _integrate_rank(coords, integrand, rule, sizes, group_sizes):
     n, k = coords.shape[1:]
     on_line = uses_outer_line_rule(coords[..., 1:], rule=rule, group_sizes=group_sizes)
     for r in np.flatnonzero(on_line):
-        outer, outer_weights = outer_line_rule(coords[r], rule=rule, group_sizes=group_sizes)
-        reach = rule.half_width + np.abs(outer).max()
         part = np.array([r])
-        yield (
-            part,
-            *_integrate_runs(
-                coords[part],
-                integrand,
-                rule,
-                (outer[:, None], outer_weights, exponent_classes(outer_weights), reach),
-                group_sizes,
-            ),
-        )
+        outer_rule = _line_outer_rule(coords[r], rule, group_sizes)
+        yield part, *_integrate_runs(coords[part], integrand, rule, outer_rule, group_sizes)
     tensor = np.flatnonzero(~on_line)
     outer_nodes = outer_node_counts(coords[tensor, :, 1:], rule=rule, group_sizes=group_sizes)
     for counts in np.unique(outer_nodes, axis=0):
@@ -213,11 +203,24 @@ def _integrate_rank(coords, integrand, rule, sizes, group_sizes):
         parts = [group[start : start + chunk] for start in range(0, len(group), chunk)]
         if np.prod(counts) > _SLICE_BLOCK:
             parts = [group[r : r + 1] for r in range(len(group))]
-        outer, outer_weights = hermite_grid(counts)
-        classes = outer_weight_classes(counts, max_nodes=rule.max_hermite_nodes)
-        outer_rule = (outer, outer_weights, classes, tensor_reach(counts, rule=rule))
+        outer_rule = _tensor_outer_rule(counts, rule)
         for part in parts:
             yield part, *_integrate_runs(coords[part], integrand, rule, outer_rule, group_sizes)
+
+
+def _tensor_outer_rule(counts, rule):
+    """The tensor Gauss-Hermite rule with counts (k - 1,) nodes per axis as an outer rule
+    of :func:`_integrate_runs`: nodes, weights, weight classes, reach."""
+    outer, outer_weights = hermite_grid(counts)
+    classes = outer_weight_classes(counts, max_nodes=rule.max_hermite_nodes)
+    return outer, outer_weights, classes, tensor_reach(counts, rule=rule)
+
+
+def _line_outer_rule(coords, rule, group_sizes):
+    """The outer line rule for one run's coords (n, 2) as an outer rule of
+    :func:`_integrate_runs`: nodes (T, 1), weights, weight classes, reach."""
+    outer, outer_weights = outer_line_rule(coords, rule=rule, group_sizes=group_sizes)
+    return outer[:, None], outer_weights, exponent_classes(outer_weights), rule.half_width + np.abs(outer).max()
 
 
 def _integrate_runs(coords, integrand, rule, outer_rule, group_sizes):

@@ -298,18 +298,13 @@ def outer_line_rule(coords, *, rule, group_sizes=None):
     half_sq = 0.5 * (coords**2).sum(-1)
     axis_edges = panel_edges(-half_sq[None], coords[None, :, 1], rule=rule, group_sizes=group_sizes)[0]
     location, steepness = transition_meetings(coords, group_sizes=group_sizes)
-    base = base_edges(rule)
-    sharp = steepness * (base[1] - base[0]) >= 1.0
-    distance = grading_offsets(rule)[None, :] / steepness[sharp, None]
-    meeting_edges = (location[sharp, None] + distance)[np.abs(distance) <= rule.grading_reach]
+    sharp = is_sharp(steepness, rule=rule)
+    meeting_edges = graded_edges(location[sharp], steepness[sharp], rule=rule).ravel()
+    meeting_edges = meeting_edges[~np.isnan(meeting_edges)]
     edges = np.sort(np.concatenate([axis_edges, np.clip(meeting_edges, -h, h)]))
-    t, w = gauss_legendre(rule)
-    lo, hi = edges[:-1], edges[1:]
-    keep = hi > lo
-    centre, half = 0.5 * (hi + lo)[keep], 0.5 * (hi - lo)[keep]
-    nodes = (centre[:, None] + half[:, None] * t).ravel()
-    weights = (half[:, None] * w).ravel()
-    return nodes, weights * np.exp(-0.5 * nodes**2) / _SQRT_2PI
+    nodes, weights = panel_nodes(edges[None], rule=rule)
+    keep = np.repeat(edges[1:] > edges[:-1], rule.legendre_nodes)
+    return nodes[0, keep], weights[0, keep]
 
 
 # Weight classes of the outer tensor nodes: class c holds the nodes whose product weight is
@@ -416,19 +411,30 @@ def _graded_crossing_edges(intercepts, slopes, *, rule):
     # a transition wider than a base panel is smooth on the base panels and needs no edges;
     # ranking it with the sharp ones could push a sharp one out (near-coincident parameters
     # have many near-visible, almost flat crossings)
-    base = base_edges(rule)
-    sharp = steepness * (base[1] - base[0]) >= 1.0
+    sharp = is_sharp(steepness, rule=rule)
     location, gap = np.where(sharp, location, np.inf), np.where(sharp, gap, np.inf)
     n_keep = min(crossings_kept(intercepts.shape[1], rule=rule), location.shape[1])
     if n_keep < location.shape[1]:
         keep = np.argsort(gap, axis=1, kind="stable")[:, :n_keep]
         location = np.take_along_axis(location, keep, axis=1)
         steepness = np.take_along_axis(steepness, keep, axis=1)
-    offsets = grading_offsets(rule)
+    return graded_edges(location, steepness, rule=rule).reshape(len(intercepts), -1)
+
+
+def is_sharp(steepness, *, rule):
+    """Whether transitions of these steepnesses (any shape) get graded edges: a transition
+    wider than a base panel is smooth on the base panels."""
+    base = base_edges(rule)
+    return steepness * (base[1] - base[0]) >= 1.0
+
+
+def graded_edges(location, steepness, *, rule):
+    """Graded edges (..., 1 + 2G) around transitions at location (...) of steepness (...):
+    location + grading_offsets / steepness, NaN where the offset lies beyond grading_reach
+    (and for a flat or parallel transition, location inf, steepness 0)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        distance = offsets / steepness[..., None]
-        graded = np.where(np.abs(distance) <= rule.grading_reach, location[..., None] + distance, np.nan)
-    return graded.reshape(len(intercepts), -1)
+        distance = grading_offsets(rule) / steepness[..., None]
+        return np.where(np.abs(distance) <= rule.grading_reach, location[..., None] + distance, np.nan)
 
 
 def panel_edges(intercepts, slopes, *, rule, group_sizes=None):
@@ -463,7 +469,13 @@ def line_nodes(intercepts, slopes, *, rule, group_sizes=None):
     groups (see :func:`panel_edges`).
     Returns nodes (B, Q) and weights (B, Q) (Gaussian density included).
     """
-    edges = panel_edges(intercepts, slopes, rule=rule, group_sizes=group_sizes)
+    return panel_nodes(panel_edges(intercepts, slopes, rule=rule, group_sizes=group_sizes), rule=rule)
+
+
+def panel_nodes(edges, *, rule):
+    """Gauss-Legendre nodes (B, Q) and weights (B, Q) (N(0, 1) density included) on the
+    panels between consecutive sorted edges (B, E), rule.legendre_nodes per panel; a
+    zero-width panel's nodes get weight zero."""
     t, w = gauss_legendre(rule)
     centre = 0.5 * (edges[:, 1:] + edges[:, :-1])
     half = 0.5 * (edges[:, 1:] - edges[:, :-1])

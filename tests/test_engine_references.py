@@ -7,9 +7,12 @@ states of thm3_5/M6_d3- and fig1/M6-like GD runs at recorded iterations, and con
 classes (clustered, O(1) spread, one parameter at mu* with the others at distance 6..16
 in random directions, d = 2 and 3).
 
-The rule is population-exact (1e-8) in every class but the soft pairs away from mu*
-(README, "The numerics"); the far d = 2 classes take the outer line rule (k = 2 beyond the
-outer node cap), three of them held out (added after that rule was fixed).  Each class
+The rule is population-exact (1e-8) in every class (README, "The numerics"); the far
+d = 2 classes take the outer line rule (k = 2 beyond the outer node cap), three of them
+held out (added after that rule was fixed); the soft clusters away from mu* are held to
+the soft-transition count of the gradient's order-3 pole, three of them held out
+(`soft_pair_s08_5_d2`, `soft_pair_s2_7_d2`, `soft_triple_4_d3`, added after that count
+was fixed).  Each class
 is held to the error the rule achieves there: twice the worst error measured in the
 class by benchmarks/span_accuracy.py, and never below the references' own accuracy
 (1e-10).  A change that makes the rule worse in any class fails here.
@@ -30,19 +33,22 @@ REFERENCE_ACCURACY = 1e-10
 # worst error measured in the class, rounded up to one digit (the reference floor applies
 # where that is smaller)
 TOLERANCES = {
-    "clustered": (0.0, 0.0),  # measured 4e-12, 4e-12
-    "spread_1_d2": (0.0, 0.0),  # measured 6.2e-14, 7.4e-12
-    "spread_1_d3": (0.0, 0.0),  # measured 3.5e-12, 7.8e-11
+    "clustered": (0.0, 0.0),  # measured 4.0e-12, 4.0e-12
+    "spread_1_d2": (0.0, 0.0),  # measured 1.4e-13, 8.6e-12
+    "spread_1_d3": (0.0, 0.0),  # measured 2.9e-13, 1.6e-12
     "far_6_10_d2": (0.0, 0.0),  # measured 7.0e-15, 2.5e-13 (the outer line rule)
     "far_12_16_d2": (0.0, 0.0),  # measured 1.3e-11, 8.0e-13
-    "far_4_9_d2": (0.0, 0.0),  # measured 4.9e-14, 2.5e-13
+    "far_4_9_d2": (0.0, 0.0),  # measured 4.9e-14, 2.4e-13
     "far_6_10_n8_d2": (0.0, 0.0),  # measured 1.6e-15, 2.7e-13
     "far_12_16_n8_d2": (0.0, 2e-10),  # measured 3.0e-11, 1.0e-10
-    "soft_pair_10_d2": (4e-10, 2e-7),  # measured 1.9e-10, 6.4e-8 (outer count too small)
-    "soft_pair_3_d2": (4e-9, 3e-7),  # measured 1.6e-9, 1.3e-7 (outer count too small)
+    "soft_pair_10_d2": (0.0, 0.0),  # measured 4.0e-12, 2.8e-11
+    "soft_pair_3_d2": (0.0, 0.0),  # measured 3.9e-12, 5.8e-11
+    "soft_pair_s08_5_d2": (0.0, 0.0),  # measured 4.1e-12, 1.2e-11
+    "soft_pair_s2_7_d2": (0.0, 0.0),  # measured 3.8e-12, 1.9e-11
+    "soft_triple_4_d3": (0.0, 0.0),  # measured 4.0e-12, 5.8e-12
     "far_6_10_d3": (0.0, 0.0),  # measured 1.1e-13, 1.8e-12
     "far_12_16_d3": (0.0, 2e-10),  # measured 6.9e-12, 6.2e-11
-    "thm3_5_M6_d3": (0.0, 6e-9),  # measured 1.4e-11, 2.6e-9 (run0_tau1000)
+    "thm3_5_M6_d3": (0.0, 0.0),  # measured 2.2e-12, 1.3e-11 (run0_tau1000)
     "fig1_M6": (0.0, 0.0),  # measured 7.9e-13, 9.7e-11
 }
 

@@ -46,6 +46,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from scorematch.quadrature import (
+    POLE_COUNT_ITERATIONS,
     WEIGHT_CLASSES,
     LineRule,
     base_edges,
@@ -892,14 +893,19 @@ def _outer_counts(coords, tables, counts):
                 for b in range(a + 1, end):
                     steepness = max(steepness, abs(coords[a, j] - coords[b, j]))
             start = end
+        tier = tables.outer_counts[choice]
         model = 0
-        if steepness > 0.0 and math.isfinite(steepness):
+        if steepness > 0.0 and math.isfinite(steepness) and tables.pole_log_error > 0.0:
             delta = math.pi / steepness
-            x = tables.pole_log_error / (2.0 * delta)
-            # clipped before rounding (ceil(min(v, cap)) = min(ceil(v), cap) for an integer cap)
-            model = int(math.ceil(min(x * x, float(cap))))
-            over_cap = over_cap or x * x > cap
-        counts[j - 1] = max(tables.outer_counts[choice], model)
+            if delta <= 2.0 * math.sqrt(tier):
+                target = tables.pole_log_error + math.log(4.0 * delta) + 0.5 * delta * delta
+                root = max(target / (2.0 * delta), 1.0)
+                for _ in range(POLE_COUNT_ITERATIONS):
+                    root = (target + 2.0 * math.log(root)) / (2.0 * delta)
+                # clipped before rounding (ceil(min(v, cap)) = min(ceil(v), cap) for an integer cap)
+                model = int(math.ceil(min(root * root, float(cap))))
+                over_cap = over_cap or root * root > cap
+        counts[j - 1] = max(tier, model)
     return over_cap
 
 

@@ -172,20 +172,45 @@ def pole_log_error(rule):
     return 0.0 if rule.pole_error is None else math.log(1.0 / rule.pole_error)
 
 
+# fixed-point steps of the soft-transition count: each gains at least one digit (the map's
+# slope is 1 / (delta sqrt(q)) <= 2 / ln(1 / pole_error)), 30 reach the float64 root
+POLE_COUNT_ITERATIONS = 30
+
+
+def spread_tier_counts(outer_coords, *, rule):
+    """The spread tier's Gauss-Hermite count on each outer axis, per run: (R, k - 1) int64
+    from outer_coords (R, n, k - 1), rule.hermite_schedule applied to the axis's spread
+    max_i |c_i,j| (the first limit it is within; rule.hermite_nodes beyond them all)."""
+    outer_coords = np.asarray(outer_coords, dtype=np.float64)
+    limits, counts = outer_node_choices(rule)
+    spread = np.abs(outer_coords).max(axis=1, initial=0.0)
+    # index of the first limit the spread is within; len(limits) (the default) if none
+    within = np.concatenate([spread[..., None] <= limits, np.ones((*spread.shape, 1), dtype=bool)], axis=-1)
+    return counts[within.argmax(axis=-1)]
+
+
 def soft_transition_counts(outer_coords, *, rule, group_sizes=None):
     """The Gauss-Hermite count the soft-transition model asks for on each outer axis, per
     run, not clipped: (R, k - 1) float (see :func:`outer_node_counts`; 0 where no pair of a
-    softmax group differs along the axis, or the rule has no pole_error; inf for a
-    non-finite steepness)."""
+    softmax group differs along the axis, where the spread tier's nodes do not reach the
+    pole, or where the rule has no pole_error; inf for a non-finite steepness)."""
     outer_coords = np.asarray(outer_coords, dtype=np.float64)
     steepness = np.zeros((outer_coords.shape[0], outer_coords.shape[2]))
     for group in _group_slices(outer_coords.shape[1], group_sizes):
         a, b = np.triu_indices(group.stop - group.start, k=1)
         members = outer_coords[:, group]
         steepness = np.maximum(steepness, np.abs(members[:, a] - members[:, b]).max(axis=1, initial=0.0))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    log_error = pole_log_error(rule)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         delta = np.pi / steepness
-        return np.ceil((pole_log_error(rule) / (2.0 * delta)) ** 2)
+        target = log_error + np.log(4.0 * delta) + 0.5 * delta * delta
+        root = np.maximum(target / (2.0 * delta), 1.0)
+        for _ in range(POLE_COUNT_ITERATIONS):
+            root = (target + 2.0 * np.log(root)) / (2.0 * delta)
+        counts = np.ceil(root * root)
+    seen = delta <= 2.0 * np.sqrt(spread_tier_counts(outer_coords, rule=rule))
+    counts = np.where(seen & (log_error > 0.0), counts, 0.0)
+    return np.where(np.isfinite(steepness), counts, np.inf)
 
 
 def outer_node_counts(outer_coords, *, rule, group_sizes=None):
@@ -194,25 +219,27 @@ def outer_node_counts(outer_coords, *, rule, group_sizes=None):
     outer_coords: (R, n, k - 1) the parameters' coordinates on the outer axes (rows in
     consecutive softmax groups of sizes group_sizes, default one group).
     On axis j the count is the larger of two, clipped to rule.max_hermite_nodes:
-      - the spread tier: rule.hermite_schedule applied to the axis's own spread
-        max_i |c_i,j| (the first limit it is within; rule.hermite_nodes beyond them all);
+      - the spread tier (:func:`spread_tier_counts`);
       - the soft-transition count (:func:`soft_transition_counts`): two parameters a, b of
         one softmax group switch across axis j through a sigmoid of steepness
-        s = |c_a,j - c_b,j| whose complex poles sit delta = pi / s off the real axis, and a
-        q-node standard-normal Gauss-Hermite rule errs on it by about
-        exp(-2 delta sqrt(q)); the count is the smallest q with that at most
-        rule.pole_error for the steepest pair, ceil((ln(1 / pole_error) / (2 delta))^2)
-        (0 when s = 0 or pole_error is None).
+        s = |c_a,j - c_b,j| whose complex poles sit delta = pi / s off the real axis.  The
+        gradient's integrand holds such a pole to order 3 (a weight's derivative, order 2,
+        times the residual, order 1), and a q-node standard-normal Gauss-Hermite rule errs
+        on an order-m pole at x0 + i delta by about
+        2 pi |c| (2 sqrt(q))^(m - 1) / (m - 1)! exp((delta^2 - x0^2) / 2) exp(-2 delta sqrt(q));
+        the coefficient c relative to the gradient's scale is about 1 / s, and x0 = 0 is
+        the worst place.  The count is the smallest q with
+        4 delta q exp(delta^2 / 2 - 2 delta sqrt(q)) <= rule.pole_error for the steepest
+        pair (the root of 2 delta sqrt(q) - ln q = ln(1 / pole_error) + ln(4 delta) +
+        delta^2 / 2 by fixed-point steps, rounded up).  The form holds for a pole within
+        the nodes' reach, delta <= 2 sqrt(q); a pole beyond the reach of the spread tier's
+        nodes is left to the tier (0 then), as is every axis when s = 0 or pole_error is
+        None.
     A non-finite steepness leaves the axis to the spread tier.  Each run gets its own
     counts, so a run's rule does not depend on the batch it shares.
     Returns (R, k - 1) int64.
     """
-    outer_coords = np.asarray(outer_coords, dtype=np.float64)
-    limits, counts = outer_node_choices(rule)
-    spread = np.abs(outer_coords).max(axis=1, initial=0.0)
-    # index of the first limit the spread is within; len(limits) (the default) if none
-    within = np.concatenate([spread[..., None] <= limits, np.ones((*spread.shape, 1), dtype=bool)], axis=-1)
-    tier = counts[within.argmax(axis=-1)]
+    tier = spread_tier_counts(outer_coords, rule=rule)
     model = soft_transition_counts(outer_coords, rule=rule, group_sizes=group_sizes)
     model = np.where(np.isfinite(model), np.minimum(model, rule.max_hermite_nodes), 0.0)
     return np.maximum(tier, model.astype(np.int64))

@@ -402,6 +402,12 @@ def cases():
     # relative to one truth mean) where a finer rule first disagreed with the package's
     out["soft_pair_10_d2"] = (np.array([[-9.972, 0.643], [-10.035, -0.671]]), np.zeros(2), 2)
     out["soft_pair_3_d2"] = (np.array([[-3.0, 0.643], [-3.05, -0.671]]), np.zeros(2), 2)
+    # held-out soft clusters, added after the soft-transition count took the gradient's
+    # order-3 pole (count stated before these were computed): other steepness, distance and
+    # orientation, and a soft triple in d = 3 (k = 3, two outer axes)
+    out["soft_pair_s08_5_d2"] = (np.array([[5.0, 0.4], [5.02, -0.4]]), np.zeros(2), 2)
+    out["soft_pair_s2_7_d2"] = (np.array([[1.0, 7.0], [-1.0, 7.05]]), np.zeros(2), 2)
+    out["soft_triple_4_d3"] = (np.array([[4.0, 0.5, 0.3], [4.05, -0.5, 0.2], [3.95, 0.1, -0.6]]), np.zeros(3), 2)
     return out
 
 

@@ -8,7 +8,7 @@ README's block between scorematch.readme_tables.SPREAD_EFFECT_MARKERS)
 states spread by O(1) across the outer axes.  The rule before (the spread tier of the
 largest outer coordinate on every outer axis, 16 nodes there, every outer node summed)
 erred on its states by up to about 3e-4 against independent references; the package's
-rule (per-axis counts, truncated outer sum) by 3e-9 at most (benchmarks/span_accuracy.py,
+rule (per-axis counts, truncated outer sum) by 1e-10 at most (benchmarks/span_accuracy.py,
 README "The numerics").  This script reruns the case's first runs (the same seed streams
 as the pipeline's job, config.yaml's settings) with the rule before at 16 and 32 nodes and
 with the package's rule, and compares each with the package's runs at every recorded

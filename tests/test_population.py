@@ -17,6 +17,7 @@ from references import central_differences, reference_1d, reference_2d
 from scipy import optimize
 from scipy.stats import special_ortho_group
 
+from scorematch.engine import _outer_counts, rule_tables
 from scorematch.population import (
     hermite_grid,
     minibatch_loss_and_gradient,
@@ -35,6 +36,7 @@ from scorematch.quadrature import (
     outer_line_rule,
     outer_node_counts,
     outer_weight_classes,
+    soft_transition_counts,
     tensor_reach,
     transition_meetings,
     uses_outer_line_rule,
@@ -304,6 +306,22 @@ def test_outer_count_is_the_smallest_meeting_the_pole_error(steepness):
     np.testing.assert_array_equal(outer_node_counts(outer, rule=rule), [[expected, rule.hermite_schedule[0][1]]])
 
 
+@pytest.mark.parametrize(
+    "rule", [LineRule(), LineRule(pole_error=0.49, hermite_nodes=100, hermite_schedule=())], ids=["default", "coarse"]
+)
+def test_compiled_outer_counts_equal_numpy_counts(rule):
+    """The compiled engine's counts and whether they pass the cap equal numpy's, pair
+    steepness 1e-3 to 1e3 (both sides of the tier's reach and of the cap)."""
+    tables = rule_tables(rule, group_sizes=(2,))
+    for steepness in np.geomspace(1e-3, 1e3, 200):
+        coords = np.array([[1.0, 0.0], [1.2, steepness]])
+        counts = np.zeros(1, dtype=np.int64)
+        over_cap = _outer_counts(coords, tables, counts)
+        outer = coords[None, :, 1:]
+        np.testing.assert_array_equal(counts, outer_node_counts(outer, rule=rule)[0])
+        assert over_cap == (soft_transition_counts(outer, rule=rule)[0, 0] > rule.max_hermite_nodes)
+
+
 def test_outer_count_takes_only_pairs_within_a_softmax_group():
     """A mixture truth's means are a softmax group of their own: a student and a truth mean
     far apart on an axis are no soft transition."""
@@ -350,6 +368,9 @@ def test_outer_counts_are_clipped_to_the_cap_and_reject_larger_tiers():
     assert outer_node_counts(far, rule=LineRule(max_hermite_nodes=50))[0, 0] == 50
     with pytest.raises(ValueError, match="max_hermite_nodes"):
         LineRule(hermite_nodes=300)
+    for pole_error in (0.0, 1.0, 2.0):
+        with pytest.raises(ValueError, match="pole_error"):
+            LineRule(pole_error=pole_error)
 
 
 def test_outer_weight_classes_order_the_tensor_nodes_by_weight():

@@ -901,7 +901,7 @@ def _outer_counts(coords, tables, counts):
                 target = tables.pole_log_error + math.log(4.0 * delta) + 0.5 * delta * delta
                 root = max(target / (2.0 * delta), 1.0)
                 for _ in range(POLE_COUNT_ITERATIONS):
-                    root = (target + 2.0 * math.log(root)) / (2.0 * delta)
+                    root = max((target + 2.0 * math.log(root)) / (2.0 * delta), 1.0)
                 # clipped before rounding (ceil(min(v, cap)) = min(ceil(v), cap) for an integer cap)
                 model = int(math.ceil(min(root * root, float(cap))))
                 over_cap = over_cap or root * root > cap

@@ -108,6 +108,8 @@ class LineRule:
                 f"LineRule: {largest} outer Gauss-Hermite nodes asked for (hermite_nodes or "
                 f"hermite_schedule); at most max_hermite_nodes = {self.max_hermite_nodes} are allowed"
             )
+        if self.pole_error is not None and not 0.0 < self.pole_error < 1.0:
+            raise ValueError(f"LineRule: pole_error = {self.pole_error}; allowed: None or 0 < pole_error < 1")
 
 
 def gauss_hermite_standard(n_nodes):
@@ -172,8 +174,9 @@ def pole_log_error(rule):
     return 0.0 if rule.pole_error is None else math.log(1.0 / rule.pole_error)
 
 
-# fixed-point steps of the soft-transition count: each gains at least one digit (the map's
-# slope is 1 / (delta sqrt(q)) <= 2 / ln(1 / pole_error)), 30 reach the float64 root
+# fixed-point steps of the soft-transition count: the map's slope at the root is
+# 1 / (delta sqrt(q)), about 2 / ln(1 / pole_error) (0.09 at the default 1e-10), so each
+# step gains a digit and 30 reach the float64 root
 POLE_COUNT_ITERATIONS = 30
 
 
@@ -204,9 +207,11 @@ def soft_transition_counts(outer_coords, *, rule, group_sizes=None):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         delta = np.pi / steepness
         target = log_error + np.log(4.0 * delta) + 0.5 * delta * delta
+        # from above q = 1 the steps rise to the root; where the root is below 1, one node
+        # meets the model and the steps stay at 1
         root = np.maximum(target / (2.0 * delta), 1.0)
         for _ in range(POLE_COUNT_ITERATIONS):
-            root = (target + 2.0 * np.log(root)) / (2.0 * delta)
+            root = np.maximum((target + 2.0 * np.log(root)) / (2.0 * delta), 1.0)
         counts = np.ceil(root * root)
     seen = delta <= 2.0 * np.sqrt(spread_tier_counts(outer_coords, rule=rule))
     counts = np.where(seen & (log_error > 0.0), counts, 0.0)
